@@ -114,6 +114,19 @@ def output_delta(loss: Loss, output: Activation, trace: ForwardTrace, Y: np.ndar
     return output.backward(dL_dyhat, Z, A)
 
 
+def layer_gradients(delta: np.ndarray, A_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Compute one layer's dL/dW = delta^T A_prev (n_l, n_(l-1)) and dL/db = column sums of delta (n_l,).
+
+    ``delta`` is dL/dZ of the layer, (m, n_l); ``A_prev`` is its input, (m, n_(l-1)).
+    """
+    return delta.T @ A_prev, delta.sum(axis=0)
+
+
+def input_gradient(delta: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Compute dL/dA_prev = delta W, (m, n_(l-1)), the gradient with respect to a layer's input."""
+    return delta @ W
+
+
 def backward(
     weights: Sequence[np.ndarray],
     activations: Sequence[Activation],
@@ -135,11 +148,10 @@ def backward(
     for l in range(n_layers - 1, -1, -1):
         A_prev = trace.A[l]
 
-        dW[l] = delta.T @ A_prev
-        db[l] = delta.sum(axis=0)
+        dW[l], db[l] = layer_gradients(delta, A_prev)
 
         if l > 0:
-            dA_prev = delta @ weights[l]
+            dA_prev = input_gradient(delta, weights[l])
             delta = activations[l - 1].backward(dA_prev, trace.Z[l - 1], A_prev)
 
     return dW, db

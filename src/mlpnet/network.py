@@ -40,14 +40,32 @@ class ParameterList(list):
         if not isinstance(index, int):
             raise TypeError(f"assign one {self._kind} array at a time, by integer index")
         target = list.__getitem__(self, index)
-        new = np.asarray(value, dtype=target.dtype)
-        if new.shape != target.shape:
-            raise InvalidParameterError(
-                f"{self._kind}[{index}] must have shape {target.shape}, got shape {new.shape}"
-            )
-        if first_non_finite(new) is not None:
-            raise InvalidParameterError(f"{self._kind}[{index}] contains NaN or infinity")
-        target[...] = new
+        target[...] = as_parameter_array(value, target, f"{self._kind}[{index}]")
+
+
+def as_parameter_array(value: Any, target: np.ndarray, label: str, context: str = "") -> np.ndarray:
+    """Convert a new weight or bias array to the dtype of ``target``, checking shape and finiteness.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the value is not numeric, has another shape than ``target``, or
+        contains NaN or infinity.  ``context`` is appended to the shape message.
+    """
+    try:
+        with np.errstate(over="ignore"):
+            new = np.asarray(value, dtype=target.dtype)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"{label} must be an array of numbers of shape {target.shape}, got {type(value).__name__} ({exc})"
+        ) from exc
+    if new.shape != target.shape:
+        raise InvalidParameterError(f"{label} must have shape {target.shape}{context}, got shape {new.shape}")
+    if first_non_finite(new) is not None:
+        raise InvalidParameterError(
+            f"{label} contains NaN or infinity (or a value too large for {target.dtype}); pass finite values"
+        )
+    return new
 
 
 def parameter_shapes(layer_sizes: Sequence[int]) -> list[tuple[tuple[int, int], tuple[int]]]:
@@ -218,20 +236,15 @@ class Network:
                 f"{kind} must hold one array per layer ({n_layers} for layer_sizes={self.layer_sizes}), "
                 f"got {len(values)}"
             )
-        target = ParameterList(self._weights if kind == "weights" else self._biases, kind)
+        targets = self._weights if kind == "weights" else self._biases
         # Check every array before changing any, so a bad list leaves the network unchanged.
-        staged = []
-        for l, value in enumerate(values):
-            array = np.asarray(value, dtype=self.dtype)
-            expected = list.__getitem__(target, l).shape
-            if array.shape != expected:
-                raise InvalidParameterError(
-                    f"{kind}[{l}] must have shape {expected} for layer_sizes={self.layer_sizes}, "
-                    f"got shape {array.shape}"
-                )
-            staged.append(array)
-        for l, array in enumerate(staged):
-            target[l] = array
+        context = f" for layer_sizes={self.layer_sizes}"
+        staged = [
+            as_parameter_array(value, target, f"{kind}[{l}]", context)
+            for l, (value, target) in enumerate(zip(values, targets))
+        ]
+        for target, array in zip(targets, staged):
+            target[...] = array
 
     @property
     def parameters(self) -> np.ndarray:

@@ -30,6 +30,15 @@ def as_numeric_array(values: Any, name: str) -> np.ndarray:
         ) from exc
 
     if array.dtype.kind == "O":
+        # NumPy would parse numeric text such as "2.5" in an object array, while
+        # it rejects the same text in a string array: reject text in both.
+        is_text = np.asarray(np.frompyfunc(lambda v: isinstance(v, (str, bytes)), 1, 1)(array), dtype=bool)
+        if is_text.any():
+            index = tuple(int(i) for i in np.argwhere(is_text)[0])
+            raise InvalidDataError(
+                f"{name} contains the non-numeric value {array[index]!r} at "
+                f"{describe_position(index)} (0-based); convert every column to numbers first"
+            )
         try:
             array = array.astype(np.float64)
         except (TypeError, ValueError) as exc:
@@ -58,7 +67,9 @@ def first_non_finite(array: np.ndarray) -> tuple[int, ...] | None:
 def describe_position(index: tuple[int, ...]) -> str:
     if len(index) == 1:
         return f"row {index[0]}"
-    return f"row {index[0]}, column {index[1]}"
+    if len(index) == 2:
+        return f"row {index[0]}, column {index[1]}"
+    return f"index {index}"
 
 
 def check_finite(array: np.ndarray, name: str, source: np.ndarray | None = None) -> None:
@@ -70,7 +81,7 @@ def check_finite(array: np.ndarray, name: str, source: np.ndarray | None = None)
     index = first_non_finite(array)
     if index is None:
         return
-    value = (source if source is not None else array)[index]
+    value = (source if source is not None else array)[index].item()
     position = describe_position(index)
     if np.isnan(value):
         problem = "NaN"
@@ -177,11 +188,13 @@ def check_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype) -> 
     if (weights < 0).any():
         index = int(np.argmax(weights < 0))
         raise InvalidDataError(
-            f"sample_weight contains the negative value {weights[index]!r} at row {index}; "
+            f"sample_weight contains the negative value {weights[index].item()!r} at row {index}; "
             f"weights must be 0 or more"
         )
     if weights.sum() <= 0:
-        raise InvalidDataError("sample_weight sums to 0; give at least one sample a positive weight")
+        raise InvalidDataError(
+            "sample_weight sums to 0 because every weight is zero; give at least one sample a positive weight"
+        )
     return weights
 
 
