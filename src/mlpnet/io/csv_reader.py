@@ -1,0 +1,827 @@
+"""Strict CSV reading for training and prediction data.
+
+Every feature cell must be a plain decimal number such as ``-1.5``, ``2``,
+``.5`` or ``3e-4`` that is finite in float64.  Anything else (text, an empty
+cell, ``nan``/``inf`` literals, a number that overflows, a Unicode minus sign,
+a thousands separator) raises :class:`CSVFormatError` naming the file, the
+1-based line (the header is line 1), the column and the cell text.
+
+Reading has two paths.  The fast path applies to files whose data rows
+contain only digits, signs, ``.``, ``e``/``E``, the delimiter, spaces and
+newlines.  It parses them with the C parser of pandas (or
+:func:`numpy.loadtxt` when pandas is not installed) and keeps the result only
+if every value is finite and every row has the header's field count.  Every other file, and every file the fast path rejects, goes through
+the :mod:`csv` module and a per-cell check, which is the definition of what
+is valid and produces the error messages.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from ..errors import InvalidDataError, InvalidParameterError
+
+logger = logging.getLogger(__name__)
+
+Task = Literal["auto", "regression", "classification"]
+
+# A decimal number in ASCII: optional sign, digits with an optional point (or a
+# point and digits), optional exponent.  Spaces and tabs around it are allowed.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NON_FINITE_WORD = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+_CELL_SPACE = " \t"
+
+# Bytes that may occur in the data rows of a file the fast path accepts.
+_FAST_PATH_BYTES = b"0123456789.eE+- \t\r\n"
+# The pandas tokenizer accepts a space after the exponent marker ("1e 5" reads
+# as 1e5), which the strict rule rejects, so such files take the exact path.
+_EXPONENT_SPACE = re.compile(rb"[eE][+-]?[ \t]")
+
+# Integer-valued class labels are stored as int64 only below this magnitude,
+# where every integer is exact in float64.
+_MAX_EXACT_INTEGER = 2.0**53
+
+
+class CSVFormatError(InvalidDataError):
+    """A CSV file cannot be used: it is empty, malformed, or has an invalid cell.
+
+    Attributes
+    ----------
+    path : str
+        The file.
+    line : int or None
+        The 1-based line number (the header is line 1), or None when the
+        problem concerns the whole file.
+    column : str or None
+        The column name (the 0-based position as a string without a header).
+    cell : str or None
+        The offending cell text, spaces around it removed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: str,
+        line: int | None = None,
+        column: str | None = None,
+        cell: str | None = None,
+    ):
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.column = column
+        self.cell = cell
+
+
+@dataclass
+class RawTable:
+    """The cells of a CSV file, read and split but not yet converted.
+
+    Exactly one of ``numbers`` and ``cells`` is set: ``numbers`` when the
+    fast path parsed every cell as a finite float, ``cells`` (one tuple of
+    stripped strings per column) otherwise.
+
+    Attributes
+    ----------
+    path : str
+    columns : list of str
+        Column names from the header, or "0", "1", ... without a header.
+    line_numbers : ndarray of int64, shape (m,), or None
+        The 1-based line on which each data row starts; None with ``numbers``,
+        which has no invalid cell to report.
+    numbers : ndarray of float64, shape (m, n_columns), or None
+    cells : list of tuple of str, or None
+    header : bool
+        Whether the first non-blank line was read as the header.
+    drop_missing : bool
+        Whether :func:`select` drops rows with an empty cell in a used column.
+    delimiter : str
+    """
+
+    path: str
+    columns: list[str]
+    line_numbers: np.ndarray | None
+    numbers: np.ndarray | None = None
+    cells: list[tuple[str, ...]] | None = None
+    header: bool = True
+    drop_missing: bool = False
+    delimiter: str = ","
+
+    @property
+    def n_rows(self) -> int:
+        if self.numbers is not None:
+            return int(self.numbers.shape[0])
+        return int(self.line_numbers.shape[0])
+
+    def column_index(self, spec: str | int, role: str = "column") -> int:
+        """Resolve a column name or 0-based position to a position.
+
+        A name matches first; an int (or a string of digits) is a position
+        when no column has that name.  ``role`` ("target", "feature") only
+        words the error message.
+        """
+        if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+            name = str(int(spec))
+        elif isinstance(spec, str):
+            name = spec.strip()
+        else:
+            raise InvalidParameterError(
+                f"{role} column must be a column name or a 0-based position, got {spec!r}"
+            )
+        if name in self.columns:
+            return self.columns.index(name)
+        if _INTEGER.fullmatch(name) and not name.startswith(("+", "-")):
+            position = int(name)
+            if position < len(self.columns):
+                return position
+        available = ", ".join(repr(c) for c in self.columns)
+        how = "" if self.header else " (without a header, columns are named by 0-based position)"
+        raise CSVFormatError(
+            f"{self.path}: {role} column {spec!r} not found; the file has the columns {available}{how}",
+            self.path,
+            column=str(spec),
+        )
+
+    def cell_text(self, j: int) -> tuple[str, ...]:
+        """Return the stripped text of every cell in column ``j``."""
+        if self.cells is not None:
+            return self.cells[j]
+        return tuple(format_number(float(v)) for v in self.numbers[:, j])
+
+
+@dataclass
+class Dataset:
+    """Training data taken from a CSV file.
+
+    Attributes
+    ----------
+    X : ndarray of float64, shape (m, n)
+    y : ndarray, shape (m,)
+        float64 for regression; for classification int64 when every label is
+        an integer, float64 when every label is another number, else an
+        object array of str.
+    feature_names : list of str
+    target_name : str
+    task : {"regression", "classification"}
+    n_dropped : int
+        Rows dropped because of an empty cell (only with ``drop_missing``).
+    path : str
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    target_name: str
+    task: str
+    n_dropped: int = 0
+    path: str = ""
+
+
+# -- cells ------------------------------------------------------------------
+
+
+def format_number(value: float) -> str:
+    """Write a number the way class labels and target text are compared.
+
+    An integer-valued number is written as an integer ("3", not "3.0"), any
+    other number with :func:`repr`.  ``str(label)`` of a class label from
+    :func:`load_training_data` equals this text for the same number.
+    """
+    if value.is_integer() and abs(value) < _MAX_EXACT_INTEGER:
+        return str(int(value))
+    return repr(value)
+
+
+def parse_number(cell: str) -> float | None:
+    """Return the finite float a stripped cell spells, or None if it is not one."""
+    if _NUMBER.fullmatch(cell) is None:
+        return None
+    value = float(cell)
+    if not math.isfinite(value):
+        return None
+    return value
+
+
+def looks_numeric(cell: str) -> bool:
+    """True for a number literal, including the ones :func:`parse_number` rejects (nan, inf, 1e400)."""
+    return _NUMBER.fullmatch(cell) is not None or _NON_FINITE_WORD.fullmatch(cell) is not None
+
+
+def describe_bad_cell(cell: str, delimiter: str) -> str:
+    """Say why a stripped cell is not a finite number, and what to do."""
+    if cell == "":
+        return (
+            "the cell is empty; fill it in, or drop rows with empty cells "
+            "(drop_missing=True, --drop-missing on the command line)"
+        )
+    lowered = cell.lower().lstrip("+-")
+    if lowered == "nan":
+        return "the cell is NaN; NaN is not allowed in the data, fix or remove the row"
+    if lowered in ("inf", "infinity"):
+        return "the cell is infinite; infinity is not allowed in the data, fix or remove the row"
+    if _NUMBER.fullmatch(cell):
+        return "the number overflows float64 (its magnitude exceeds about 1.8e308); rescale the column"
+    if "\u2212" in cell:
+        return "the cell uses the Unicode minus sign U+2212; replace it with the ASCII hyphen-minus '-'"
+    if "\u00a0" in cell:
+        return "the cell contains a non-breaking space (U+00A0); remove it"
+    if "," in cell and delimiter != ",":
+        return "the cell uses a decimal comma; write the decimal point as '.'"
+    if "," in cell or "_" in cell:
+        return "the cell has a thousands separator; write the number with digits only, such as 1234.5"
+    if any(not ch.isascii() for ch in cell):
+        return "the cell contains non-ASCII characters; numbers must use the ASCII digits 0-9, '.', '+', '-', 'e'"
+    return (
+        "the cell is not a number; write a number, or if it marks a missing value, leave the cell "
+        "empty and drop such rows (drop_missing=True, --drop-missing on the command line)"
+    )
+
+
+def numeric_column(table: RawTable, j: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, int | None]:
+    """Convert column ``j`` to float64.
+
+    Returns the values and the index (into ``rows``) of the first cell that
+    is not a finite number, or None when every cell is valid.
+    """
+    if table.numbers is not None:
+        values = table.numbers[:, j] if rows is None else table.numbers[rows, j]
+        return np.ascontiguousarray(values, dtype=np.float64), None
+    cells = table.cells[j]
+    if rows is not None:
+        cells = [cells[i] for i in rows]
+    values = np.empty(len(cells), dtype=np.float64)
+    for i, cell in enumerate(cells):
+        number = parse_number(cell)
+        if number is None:
+            return values, i
+        values[i] = number
+    return values, None
+
+
+def numeric_columns(table: RawTable, columns: list[int], rows: np.ndarray | None) -> np.ndarray:
+    """Stack columns as float64 (m, len(columns)), raising for the first bad cell in file order."""
+    m = table.n_rows if rows is None else len(rows)
+    X = np.empty((m, len(columns)), dtype=np.float64)
+    first_bad: tuple[int, int] | None = None  # (row index, position in columns)
+    for k, j in enumerate(columns):
+        values, bad_row = numeric_column(table, j, rows)
+        X[:, k] = values
+        if bad_row is not None and (first_bad is None or bad_row < first_bad[0]):
+            first_bad = (bad_row, k)
+    if first_bad is not None:
+        raise_bad_cell(table, columns[first_bad[1]], first_bad[0], rows)
+    return X
+
+
+def raise_bad_cell(table: RawTable, j: int, row: int, rows: np.ndarray | None) -> None:
+    file_row = row if rows is None else int(rows[row])
+    cell = table.cells[j][file_row]
+    line = int(table.line_numbers[file_row])
+    column = table.columns[j]
+    reason = describe_bad_cell(cell, table.delimiter)
+    column_cells = table.cells[j] if rows is None else [table.cells[j][i] for i in rows]
+    generic = reason.startswith("the cell is not a number")
+    if generic and not any(parse_number(c) is not None for c in column_cells):
+        reason = (
+            f"column {column!r} contains text, not numbers; leave it out of the features "
+            f"(features=[...], --features on the command line) or remove it"
+        )
+    raise CSVFormatError(
+        f"{table.path}, line {line}, column {column!r}: invalid cell {cell!r}: {reason}",
+        table.path,
+        line=line,
+        column=column,
+        cell=cell,
+    )
+
+
+# -- reading ----------------------------------------------------------------
+
+
+def read_csv(
+    path: str | os.PathLike[str],
+    header: bool = True,
+    delimiter: str = ",",
+    drop_missing: bool = False,
+) -> RawTable:
+    """Read and split a CSV file, checking its structure but not its cells.
+
+    Parameters
+    ----------
+    path : str or path-like
+    header : bool, default True
+        Read the first non-blank line as column names.  Without a header the
+        columns are named "0", "1", ... by 0-based position.
+    delimiter : str, default ","
+        One character.
+    drop_missing : bool, default False
+        Recorded for :func:`select`, which drops rows with an empty cell in
+        a used column.
+
+    Returns
+    -------
+    RawTable
+
+    Raises
+    ------
+    CSVFormatError
+        If the file is missing, empty, not UTF-8, has no data rows, a ragged
+        row, malformed quoting, or empty or duplicate column names.
+    """
+    path = os.fspath(path)
+    _check_delimiter(delimiter)
+    data = _read_bytes(path)
+    has_bom = data.startswith(b"\xef\xbb\xbf")
+    if has_bom:
+        data = data[3:]
+    if not data:
+        raise CSVFormatError(f"{path}: the file is empty; it needs a header line and data rows", path)
+
+    table = _read_fast(path, data, header, delimiter, reread_path=header or not has_bom)
+    if table is None:
+        table = _read_exact(path, _decode(path, data), header, delimiter)
+    table.drop_missing = drop_missing
+    table.delimiter = delimiter
+    logger.debug("read %s: %d rows, %d columns, fast path %s", path, table.n_rows, len(table.columns),
+                 table.numbers is not None)
+    return table
+
+
+def _check_delimiter(delimiter: str) -> None:
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n' or delimiter.isalnum():
+        raise InvalidParameterError(
+            f"delimiter must be one character other than a letter, digit, quote or newline, got {delimiter!r}"
+        )
+
+
+def _read_bytes(path: str) -> bytes:
+    if os.path.isdir(path):
+        raise CSVFormatError(f"{path}: is a folder, not a CSV file", path)
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError as exc:
+        raise CSVFormatError(f"{path}: file not found", path) from exc
+    except OSError as exc:
+        raise CSVFormatError(f"{path}: cannot read the file: {exc.strerror}", path) from exc
+
+
+def _decode(path: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
+        raise CSVFormatError(
+            f"{path}, line {line}: invalid UTF-8 (byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
+            f"of the file); re-save the file as UTF-8",
+            path,
+            line=line,
+        ) from exc
+
+
+def _split_first_line(data: bytes) -> tuple[bytes, int]:
+    """Return the first line without its ending and the offset where the next line starts."""
+    end = len(data)
+    for terminator in (b"\n", b"\r"):
+        position = data.find(terminator, 0, end)
+        if position != -1:
+            end = position
+    if end == len(data):
+        return data, end
+    next_start = end + 2 if data[end : end + 2] == b"\r\n" else end + 1
+    return data[:end], next_start
+
+
+def _read_fast(path: str, data: bytes, header: bool, delimiter: str, reread_path: bool) -> RawTable | None:
+    """Parse an all-numeric file with a C parser; None when the exact path must decide.
+
+    With ``reread_path`` the parser reads the file itself, which is about twice
+    as fast with pandas as parsing ``data`` from memory.
+    """
+    allowed = _FAST_PATH_BYTES + delimiter.encode("utf-8")
+    if len(allowed) != len(_FAST_PATH_BYTES) + 1 or delimiter.encode("utf-8") in _FAST_PATH_BYTES:
+        return None
+    first_line, body_start = _split_first_line(data)
+    if not first_line.strip(b" \t"):
+        return None
+    if not header:
+        body_start = 0
+    # The header is a prefix of data, so the data rows hold only allowed bytes
+    # exactly when the bytes left over after deleting them all come from the header.
+    leftover = data.translate(None, allowed)
+    if leftover != (first_line.translate(None, allowed) if header else b""):
+        return None
+    if not _simple_layout(data, body_start, _end_of_content(data)):
+        return None
+
+    columns: list[str] = []
+    if header:
+        try:
+            header_text = first_line.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        columns = [name.strip(_CELL_SPACE) for name in next(csv.reader([header_text], delimiter=delimiter))]
+        if any(not name for name in columns) or len(set(columns)) != len(columns):
+            return None
+    numbers = _parse_numeric(path if reread_path else data, skip_lines=1 if header else 0, delimiter=delimiter)
+    if numbers is None or numbers.shape[0] == 0 or not np.isfinite(numbers).all():
+        return None
+    # NOTE: when the parser reads the file again by path, a change to the file
+    # in between that keeps it all-numeric is not detected.
+    if header and numbers.shape[1] != len(columns):
+        return None
+    if not header:
+        columns = [str(j) for j in range(numbers.shape[1])]
+    return RawTable(path, columns, None, numbers=numbers, header=header)
+
+
+def _end_of_content(data: bytes) -> int:
+    """Return the offset after the last byte that is not a space, tab or line ending."""
+    end = len(data)
+    while end > 0 and data[end - 1] in b" \t\r\n":
+        end -= 1
+    return end
+
+
+def _simple_layout(data: bytes, body_start: int, end: int) -> bool:
+    """Reject layouts the fast path would read differently from the exact path.
+
+    These are CR-only line endings and a space after an exponent marker,
+    which the pandas tokenizer accepts ("1e 5") but the strict rule does not.
+    """
+    if data.find(b"\r", body_start) != -1 and data.count(b"\r", body_start) != data.count(b"\r\n", body_start):
+        return False
+    if data.find(b" ", body_start) == -1 and data.find(b"\t", body_start) == -1:
+        return True
+    return _EXPONENT_SPACE.search(data, body_start, end) is None
+
+
+def _parse_numeric(source: str | bytes, skip_lines: int, delimiter: str) -> np.ndarray | None:
+    """Parse a file (by path) or its bytes as float64 rows; None on any failure."""
+    try:
+        import pandas
+    except ImportError:
+        pandas = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            if pandas is not None:
+                options = {}
+                if int(pandas.__version__.split(".")[0]) < 3:
+                    # Before pandas 3 the default float parser may differ from
+                    # float() in the last bit; "round_trip" matches it exactly.
+                    options["float_precision"] = "round_trip"
+                frame = pandas.read_csv(
+                    source if isinstance(source, str) else io.BytesIO(source),
+                    sep=delimiter,
+                    header=None,
+                    skiprows=skip_lines,
+                    dtype=np.float64,
+                    na_filter=False,
+                    engine="c",
+                    skip_blank_lines=True,
+                    **options,
+                )
+                return frame.to_numpy(dtype=np.float64, copy=False)
+            if isinstance(source, str):
+                with open(source, "rb") as handle:
+                    source = handle.read().removeprefix(b"\xef\xbb\xbf")
+            text = io.StringIO(source.decode("ascii"), newline=None)
+            return np.loadtxt(text, delimiter=delimiter, skiprows=skip_lines, ndmin=2, dtype=np.float64)
+        except Exception as exc:  # noqa: BLE001 - any failure hands the file to the exact path
+            logger.debug("fast CSV path declined: %s", exc)
+            return None
+
+
+def _read_exact(path: str, text: str, header: bool, delimiter: str) -> RawTable:
+    """Split the file with the csv module, keeping the true line of every row."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
+                        doublequote=True, skipinitialspace=True, strict=True)
+    columns: list[str] | None = None
+    rows: list[list[str]] = []
+    line_numbers: list[int] = []
+    previous_line = 0
+    try:
+        for record in reader:
+            start_line = previous_line + 1
+            previous_line = reader.line_num
+            cells = [cell.strip(_CELL_SPACE) for cell in record]
+            if not any(cells) and len(cells) <= 1:
+                continue  # a blank line, possibly of spaces only
+            if columns is None:
+                if header:
+                    columns = _check_header(path, cells, start_line)
+                    continue
+                columns = [str(j) for j in range(len(cells))]
+            if len(cells) != len(columns):
+                reference = "the header has" if header else "the first row has"
+                raise CSVFormatError(
+                    f"{path}, line {start_line}: the row has {len(cells)} fields but {reference} "
+                    f"{len(columns)}; every row needs one field per column (quote a field that "
+                    f"contains the delimiter {delimiter!r})",
+                    path,
+                    line=start_line,
+                )
+            rows.append(cells)
+            line_numbers.append(start_line)
+    except csv.Error as exc:
+        line = reader.line_num
+        raise CSVFormatError(f"{path}, line {line}: malformed CSV quoting: {exc}", path, line=line) from exc
+
+    if columns is None or not rows:
+        what = "only blank lines" if columns is None else "a header but no data rows"
+        raise CSVFormatError(f"{path}: no data rows; the file has {what}", path)
+    cell_columns = list(zip(*rows))
+    return RawTable(path, columns, np.asarray(line_numbers, dtype=np.int64), cells=cell_columns, header=header)
+
+
+def _check_header(path: str, names: list[str], line: int) -> list[str]:
+    for position, name in enumerate(names):
+        if not name:
+            raise CSVFormatError(
+                f"{path}, line {line}: column {position} (0-based) has an empty name in the header; "
+                f"name every column, or pass header=False (--no-header) if the file has no header",
+                path,
+                line=line,
+            )
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names):
+        if name in seen:
+            raise CSVFormatError(
+                f"{path}, line {line}: duplicate column name {name!r} at positions {seen[name]} and {position} "
+                f"(0-based); rename one of them",
+                path,
+                line=line,
+                column=name,
+            )
+        seen[name] = position
+    return names
+
+
+# -- choosing features and target -------------------------------------------
+
+
+def select(
+    raw: RawTable,
+    target: str | int | None = None,
+    features: list[str | int] | None = None,
+    task: Task = "auto",
+) -> Dataset:
+    """Pick the target and feature columns of a table and convert them.
+
+    Parameters
+    ----------
+    raw : RawTable
+    target : str, int or None
+        Column name or 0-based position; None takes the last column.
+    features : list of str or int, or None
+        Feature columns in the order wanted; None takes every column but the target.
+    task : {"auto", "regression", "classification"}
+        "auto" treats a target whose cells are all numbers as regression and
+        one whose cells are all text as classification.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    CSVFormatError
+        For a missing column, no feature columns, an invalid feature or
+        regression target cell, or a target that mixes numbers and text
+        under task="auto".
+    InvalidParameterError
+        For an invalid ``task`` or a column chosen both as target and feature.
+    """
+    if task not in ("auto", "regression", "classification"):
+        raise InvalidParameterError(f"task must be 'auto', 'regression' or 'classification', got {task!r}")
+    target_index = len(raw.columns) - 1 if target is None else raw.column_index(target, "target")
+    feature_indices = _feature_indices(raw, target_index, features)
+
+    rows = _rows_to_keep(raw, feature_indices + [target_index])
+    n_dropped = 0 if rows is None else raw.n_rows - len(rows)
+    if n_dropped:
+        logger.info("%s: dropped %d rows with empty cells", raw.path, n_dropped)
+
+    resolved_task = _resolve_task(raw, target_index, rows, task)
+    if resolved_task == "regression":
+        values = numeric_columns(raw, feature_indices + [target_index], rows)
+        X, y = np.ascontiguousarray(values[:, :-1]), values[:, -1].copy()
+    else:
+        X = numeric_columns(raw, feature_indices, rows)
+        y = _class_labels(raw, target_index, rows)
+    return Dataset(
+        X=X,
+        y=y,
+        feature_names=[raw.columns[j] for j in feature_indices],
+        target_name=raw.columns[target_index],
+        task=resolved_task,
+        n_dropped=n_dropped,
+        path=raw.path,
+    )
+
+
+def _feature_indices(raw: RawTable, target_index: int, features: list[str | int] | None) -> list[int]:
+    if features is None:
+        indices = [j for j in range(len(raw.columns)) if j != target_index]
+    else:
+        if isinstance(features, (str, int)):
+            raise InvalidParameterError(f"features must be a list of column names, got {features!r}")
+        indices = [raw.column_index(spec, "feature") for spec in features]
+        for position, j in enumerate(indices):
+            if j == target_index:
+                raise InvalidParameterError(
+                    f"column {raw.columns[j]!r} is chosen as the target and as a feature; remove it from the features"
+                )
+            if j in indices[:position]:
+                raise InvalidParameterError(f"feature column {raw.columns[j]!r} is listed twice")
+    if not indices:
+        raise CSVFormatError(
+            f"{raw.path}: no feature columns: the file has only the target column {raw.columns[target_index]!r}"
+            if len(raw.columns) == 1
+            else f"{raw.path}: no feature columns were chosen",
+            raw.path,
+        )
+    return indices
+
+
+def _rows_to_keep(raw: RawTable, used: list[int]) -> np.ndarray | None:
+    """Rows without an empty cell in a used column, when ``drop_missing`` is set; None keeps all."""
+    if not raw.drop_missing or raw.cells is None:
+        return None
+    empty = np.zeros(raw.n_rows, dtype=bool)
+    for j in used:
+        empty |= np.fromiter((cell == "" for cell in raw.cells[j]), dtype=bool, count=raw.n_rows)
+    if empty.all():
+        raise CSVFormatError(
+            f"{raw.path}: every one of the {raw.n_rows} data rows has an empty cell in a used column, "
+            f"so dropping them leaves no data",
+            raw.path,
+        )
+    if not empty.any():
+        return None
+    return np.flatnonzero(~empty)
+
+
+def _target_cells(raw: RawTable, j: int, rows: np.ndarray | None) -> list[str]:
+    cells = raw.cell_text(j)
+    return list(cells) if rows is None else [cells[i] for i in rows]
+
+
+def _resolve_task(raw: RawTable, j: int, rows: np.ndarray | None, task: Task) -> str:
+    if task != "auto":
+        return task
+    if raw.numbers is not None:
+        return "regression"
+    cells = _target_cells(raw, j, rows)
+    numeric = [looks_numeric(cell) for cell in cells]
+    if all(numeric[i] or cells[i] == "" for i in range(len(cells))):
+        return "regression"
+    if not any(numeric):
+        return "classification"
+    first_text = next(i for i, cell in enumerate(cells) if cell and not numeric[i])
+    file_row = first_text if rows is None else int(rows[first_text])
+    line = int(raw.line_numbers[file_row])
+    column = raw.columns[j]
+    raise CSVFormatError(
+        f"{raw.path}, line {line}, column {column!r}: the target mixes numbers and text "
+        f"(cell {cells[first_text]!r}); fix the cell, or set the task to classification "
+        f"(task='classification') to use every value as a class label",
+        raw.path,
+        line=line,
+        column=column,
+        cell=cells[first_text],
+    )
+
+
+def _class_labels(raw: RawTable, j: int, rows: np.ndarray | None) -> np.ndarray:
+    cells = _target_cells(raw, j, rows)
+    for i, cell in enumerate(cells):
+        if cell == "":
+            file_row = i if rows is None else int(rows[i])
+            line = int(raw.line_numbers[file_row])
+            raise CSVFormatError(
+                f"{raw.path}, line {line}, column {raw.columns[j]!r}: the class label is empty; fill it in, "
+                f"or drop rows with empty cells (drop_missing=True, --drop-missing on the command line)",
+                raw.path,
+                line=line,
+                column=raw.columns[j],
+                cell=cell,
+            )
+    numbers = [parse_number(cell) for cell in cells]
+    if all(number is not None for number in numbers):
+        values = np.asarray(numbers, dtype=np.float64)
+        if all(number.is_integer() and abs(number) < _MAX_EXACT_INTEGER for number in numbers):
+            return values.astype(np.int64)
+        return values
+    return np.asarray(cells, dtype=object)
+
+
+# -- the functions the command line calls ----------------------------------
+
+
+def load_training_data(
+    path: str | os.PathLike[str],
+    target: str | int | None = None,
+    features: list[str | int] | None = None,
+    header: bool = True,
+    delimiter: str = ",",
+    drop_missing: bool = False,
+    task: Task = "auto",
+) -> Dataset:
+    """Read a CSV file of training data.
+
+    Parameters
+    ----------
+    path : str or path-like
+    target : str, int or None
+        The target column's name or 0-based position; None takes the last column.
+    features : list of str or int, optional
+        Feature columns; None takes every column but the target.
+    header : bool, default True
+        Whether the first non-blank line contains the column names.
+    delimiter : str, default ","
+    drop_missing : bool, default False
+        Drop rows with an empty cell in a used column instead of raising;
+        ``Dataset.n_dropped`` counts them.
+    task : {"auto", "regression", "classification"}
+
+    Returns
+    -------
+    Dataset
+        ``X`` is float64 (m, n); ``y`` is (m,).
+
+    Raises
+    ------
+    CSVFormatError
+        Naming the file, line, column and cell of the first problem.
+    """
+    raw = read_csv(path, header=header, delimiter=delimiter, drop_missing=drop_missing)
+    return select(raw, target=target, features=features, task=task)
+
+
+def load_features(
+    path: str | os.PathLike[str],
+    feature_names: list[str],
+    header: bool = True,
+    delimiter: str = ",",
+    target: str | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read the feature columns a saved model needs, and optionally its target column.
+
+    Parameters
+    ----------
+    path : str or path-like
+    feature_names : list of str
+        Columns to read, in this order; other columns in the file are ignored.
+        Without a header, columns are named "0", "1", ... by position.
+    header : bool, default True
+    delimiter : str, default ","
+    target : str, optional
+        A target column to return as text if the file has it.
+
+    Returns
+    -------
+    X : ndarray of float64, shape (m, len(feature_names))
+    target_column : ndarray of object (str), shape (m,), or None
+        None when ``target`` is None or not in the file.  A numeric cell is
+        written by :func:`format_number` ("3" for 3.0), so it equals
+        ``str(label)`` of the class labels of :func:`load_training_data`;
+        other cells are returned with surrounding spaces removed.
+
+    Raises
+    ------
+    CSVFormatError
+        For a missing feature column or an invalid feature cell.
+    """
+    raw = read_csv(path, header=header, delimiter=delimiter)
+    indices = [raw.column_index(name, "feature") for name in feature_names]
+    X = numeric_columns(raw, indices, None)
+    if target is None or not _has_column(raw, target):
+        return X, None
+    cells = raw.cell_text(raw.column_index(target, "target"))
+    canonical = []
+    for cell in cells:
+        number = parse_number(cell)
+        canonical.append(cell if number is None else format_number(number))
+    return X, np.asarray(canonical, dtype=object)
+
+
+def _has_column(raw: RawTable, spec: str | int) -> bool:
+    try:
+        raw.column_index(spec)
+    except CSVFormatError:
+        return False
+    return True
