@@ -17,6 +17,7 @@ from .errors import (
 )
 from .gradcheck import gradient_check
 from .network import Network
+from . import training
 
 __version__ = "0.1.0"
 
@@ -24,6 +25,8 @@ __all__ = [
     "Network",
     "gradient_check",
     "load",
+    "NetworkRegressor",
+    "NetworkClassifier",
     "DivergenceError",
     "InvalidDataError",
     "InvalidParameterError",
@@ -46,3 +49,16 @@ def load(path: str) -> Network:
     from .io.model_file import load_network
 
     return load_network(path)
+
+
+def __getattr__(name: str):
+    """Import the scikit-learn estimators on first use, so the core needs only NumPy."""
+    if name in ("NetworkRegressor", "NetworkClassifier"):
+        try:
+            from . import estimators
+        except ImportError as exc:
+            raise ImportError(
+                f"mlpnet.{name} needs scikit-learn; install it with: pip install 'mlpnet[sklearn]'"
+            ) from exc
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'mlpnet' has no attribute {name!r}")

@@ -34,9 +34,13 @@ class DivergenceError(MlpnetError, ArithmeticError):
     last_finite_loss : float or None
         The last finite training loss recorded before divergence, or None
         when the very first loss was already non-finite.
+    history : History or None
+        The records of the epochs completed before divergence, when raised
+        by :func:`mlpnet.training.fit`.
     """
 
     def __init__(self, message: str, epoch: int, last_finite_loss: float | None):
         super().__init__(message)
         self.epoch = epoch
         self.last_finite_loss = last_finite_loss
+        self.history = None
