@@ -91,6 +91,23 @@ def bias_name(layer: int) -> str:
     return f"biases_{layer}"
 
 
+ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+"""The date written on every zip entry, so equal models give byte-identical files."""
+
+
+def write_npz(handle: IO[bytes], entries: dict[str, np.ndarray]) -> None:
+    """Write arrays as an uncompressed ``.npz`` that ``numpy.load`` reads, with fixed entry dates.
+
+    ``numpy.savez`` stamps each entry with the current time, so saving the
+    same model twice would give different bytes.
+    """
+    with zipfile.ZipFile(handle, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in entries.items():
+            info = zipfile.ZipInfo(name + ".npy", date_time=ZIP_TIMESTAMP)
+            with archive.open(info, mode="w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+
+
 def save_network(
     path: str | os.PathLike[str],
     net: Any,
@@ -140,7 +157,7 @@ def save_network(
         ) from exc
     entries[METADATA_ENTRY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
-    atomic_write(path, lambda handle: np.savez(handle, **entries))
+    atomic_write(path, lambda handle: write_npz(handle, entries))
     logger.info("saved model %s (layer sizes %s)", path, net.layer_sizes)
 
 
