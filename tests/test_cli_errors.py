@@ -138,7 +138,12 @@ def test_interrupt_exits_130_and_keeps_existing_model(tmp_path):
     assert "Traceback" not in stderr
     assert "mlpnet: error: interrupted" in stderr
     assert model.read_bytes() == b"the previous model"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+    # The last completed epoch goes to siblings of the output, never over it.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "model.checkpoint.npz",
+        "model.interrupted.npz",
+        "model.npz",
+    ]
 
 
 def test_main_returns_exit_code_in_process(capsys):

@@ -478,3 +478,12 @@ def test_check_writable_parent_is_a_file(tmp_path):
     parent.write_text("not a folder")
     with pytest.raises(InvalidParameterError, match="notes.txt"):
         check_writable(parent / "model.npz")
+
+
+def test_saved_file_has_umask_permissions(tmp_path):
+    previous = os.umask(0o027)
+    try:
+        save_network(tmp_path / "model.npz", make_network())
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "model.npz").stat().st_mode & 0o777 == 0o640

@@ -8,8 +8,12 @@ Exit codes:
   model files and missing input files.  The output is one line
   ``mlpnet: error: MESSAGE``, optionally followed by a ``help: ...`` line.
 * 1: any other failure, training divergence included, in the same format.
-* 130: interrupted with Ctrl-C.  Model files are written atomically, so an
-  interrupted run leaves an existing model file unchanged.
+* 130: interrupted by Ctrl-C (SIGINT); 143: terminated by SIGTERM.  During
+  ``mlpnet train`` the first signal stops training after the current epoch
+  and saves the model and a checkpoint to resume from (see
+  docs/reliability.md).  Anywhere else, or on a second signal, the command
+  stops at once.  Files are written atomically, so an existing file is
+  either replaced completely or left unchanged.
 
 No traceback is printed unless the environment variable MLPNET_TRACEBACK is
 set to 1.
@@ -17,11 +21,13 @@ set to 1.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from ..errors import DivergenceError, MlpnetError
 from .parser import build_parser
@@ -30,6 +36,14 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class TerminationRequest(KeyboardInterrupt):
+    """Raised by the SIGTERM handler, so a terminated command unwinds like one stopped by Ctrl-C."""
+
+    exit_code = EXIT_TERMINATED
+    signal_name = "SIGTERM"
 
 TRACEBACK_VARIABLE = "MLPNET_TRACEBACK"
 
@@ -58,6 +72,30 @@ def configure_logging(args) -> None:
     logger.propagate = False
 
 
+def raise_termination_request(signal_number: int, frame) -> None:
+    raise TerminationRequest
+
+
+@contextlib.contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """Turn SIGTERM into :class:`TerminationRequest` while the command runs, then restore the handler.
+
+    Python's default for SIGTERM ends the process at once, skipping the
+    removal of temporary files and the exit code of 143 that callers
+    expect.  Outside the main thread no handler can be installed, and
+    nothing changes.
+    """
+    try:
+        previous = signal.signal(signal.SIGTERM, raise_termination_request)
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_command(args) -> int:
     module_name, function_name = args.handler.split(":")
     module = importlib.import_module(f"{__package__}.{module_name}")
@@ -67,10 +105,13 @@ def run_command(args) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``mlpnet`` with the given arguments (default: sys.argv[1:]) and return the exit code."""
     show_traceback = os.environ.get(TRACEBACK_VARIABLE) == "1"
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(arguments)
+        args.argv = arguments
         configure_logging(args)
-        return run_command(args)
+        with sigterm_unwinds():
+            return run_command(args)
 
     except SystemExit as exc:
         # argparse exits this way after --help and --version.
@@ -95,9 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_error(f"cannot open {path!s}: {exc.strerror}", "check the path and its permissions")
         return EXIT_USAGE
 
-    except KeyboardInterrupt:
-        print_error("interrupted; no model or output file was changed")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        name = getattr(exc, "signal_name", "SIGINT")
+        print_error(f"interrupted by {name}; the command stopped before saving its results")
+        return getattr(exc, "exit_code", EXIT_INTERRUPTED)
 
     except BrokenPipeError:
         # The reader of stdout went away (as in `mlpnet predict ... | head`): stop quietly.

@@ -333,6 +333,37 @@ def add_train(subparsers) -> None:
     verbosity.add_argument(
         "--quiet", action="store_true", help="print nothing but errors (default: off)"
     )
+    add_checkpoint_options(parser)
+
+    from ..distributed.cli_options import add_dask_options
+
+    add_dask_options(parser)
+
+
+def add_checkpoint_options(parser: argparse.ArgumentParser) -> None:
+    """Add --checkpoint, --checkpoint-every and --resume to ``mlpnet train``."""
+    group = parser.add_argument_group(
+        "checkpoints",
+        description="Ctrl-C (SIGINT) or SIGTERM stops training after the current epoch and saves "
+        "MODEL.interrupted.npz and a checkpoint (--checkpoint, else MODEL.checkpoint.npz beside "
+        "--out); a second signal stops at once without saving.",
+    )
+    group.add_argument(
+        "--checkpoint", metavar="CHECKPOINT.npz",
+        help="write the training state (weights, optimizer state, random generator, epoch count, "
+        "history) to this file every --checkpoint-every epochs, replacing it atomically "
+        "(default: none, but an interrupted run writes MODEL.checkpoint.npz)",
+    )
+    group.add_argument(
+        "--checkpoint-every", type=positive_int, metavar="EPOCHS",
+        help="epochs between checkpoints, with --checkpoint or --resume (default: 1)",
+    )
+    group.add_argument(
+        "--resume", metavar="CHECKPOINT.npz",
+        help="continue the run that wrote this checkpoint, with the same data and options, and "
+        "keep writing checkpoints to it unless --checkpoint names another file (default: start "
+        "a new run)",
+    )
 
 
 def add_predict(subparsers) -> None:

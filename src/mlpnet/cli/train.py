@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import sys
 from typing import Any
 
@@ -14,6 +15,7 @@ from ..io.atomic import check_writable
 from ..network import Network
 from ..preprocessing import fit_standardization
 from ..training.callbacks import EarlyStopping
+from ..training.checkpoint import Checkpoint, Checkpointer, load_checkpoint, stop_on_signals
 from .data import TaskSetup, load_data, set_up_task, split_rows
 from .errors import CommandLineError
 from .model import TrainedModel
@@ -25,8 +27,9 @@ logger = logging.getLogger(__name__)
 
 
 def check_outputs(args) -> None:
-    """Check --out and --plot before any work, so a bad path fails at once."""
+    """Check --out, --plot and the checkpoint options before any work, so a bad path fails at once."""
     check_writable(args.out)
+    check_checkpoint_options(args)
     if args.plot is not None:
         check_plotting_available()
         check_writable(args.plot)
@@ -101,8 +104,13 @@ def data_source(args, data) -> dict[str, Any]:
     return {"file": os.path.basename(args.data), "header": args.header, "delimiter": args.delimiter}
 
 
-def fit_network(args, model: TrainedModel, setup: TaskSetup, data, train_rows, validation_rows):
-    """Run Network.fit with progress reporting and optional early stopping; return the History."""
+def fit_network(args, model: TrainedModel, setup: TaskSetup, data, train_rows, validation_rows,
+                checkpointer: Checkpointer):
+    """Run Network.fit with progress reporting, checkpoints and optional early stopping; return the History.
+
+    SIGINT and SIGTERM stop training after the current epoch (see
+    :func:`~mlpnet.training.checkpoint.stop_on_signals`).
+    """
     X_train = model.network_inputs(data.X[train_rows])
     Y_train = model.network_targets(setup.targets[train_rows])
     validation_data = None
@@ -114,23 +122,29 @@ def fit_network(args, model: TrainedModel, setup: TaskSetup, data, train_rows, v
 
     progress = EpochProgress(progress_mode(args.quiet, args.verbose, sys.stderr), args.epochs)
     callbacks: list[Any] = [progress]
+    # Passed as early_stopping rather than as a callback, so that checkpoints keep its counters.
+    early_stopping: EarlyStopping | bool = False
     if args.patience is not None:
         monitor = "val_loss" if validation_data is not None else "loss"
-        callbacks.append(EarlyStopping(monitor=monitor, patience=args.patience, restore_best_weights=True))
+        early_stopping = EarlyStopping(monitor=monitor, patience=args.patience, restore_best_weights=True)
 
     try:
-        return model.network.fit(
-            X_train,
-            Y_train,
-            loss=setup.loss,
-            optimizer=args.optimizer,
-            learning_rate=args.learning_rate,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            l2=args.l2,
-            validation_data=validation_data,
-            callbacks=callbacks,
-        )
+        with stop_on_signals(checkpointer):
+            return model.network.fit(
+                X_train,
+                Y_train,
+                loss=setup.loss,
+                optimizer=args.optimizer,
+                learning_rate=args.learning_rate,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                l2=args.l2,
+                validation_data=validation_data,
+                early_stopping=early_stopping,
+                callbacks=callbacks,
+                checkpoint=checkpointer,
+                resume=args.resume,
+            )
     except DivergenceError as exc:
         hints = [f"use a smaller --learning-rate than {args.learning_rate:g}"]
         if not args.standardize:
@@ -142,14 +156,25 @@ def fit_network(args, model: TrainedModel, setup: TaskSetup, data, train_rows, v
 
 
 def run(args) -> int:
+    if getattr(args, "dask", None) is not None:
+        # Data-parallel training on a Dask cluster: the same steps, chunk by chunk.
+        from ..distributed.cli_support import run_train
+
+        return run_train(args)
     check_outputs(args)
+    resumed = read_resumed_checkpoint(args)
 
     data = load_data(args)
     setup = set_up_task(data, args.loss, args.output_activation)
+    options = run_options(args, setup, data)
+    if resumed is not None:
+        check_same_options(resumed, options)
     train_rows, validation_rows = split_rows(data.X.shape[0], args.validation_fraction, args.seed)
     model = build_model(args, data, setup, train_rows)
+    checkpointer = make_checkpointer(args, options)
 
-    history = fit_network(args, model, setup, data, train_rows, validation_rows)
+    history = fit_network(args, model, setup, data, train_rows, validation_rows, checkpointer)
+    interrupted = checkpointer.stop_reason is not None and history.stop_reason == checkpointer.stop_reason
 
     results = {
         "training": evaluate_rows(model, data.X[train_rows], setup.targets[train_rows]),
@@ -168,6 +193,10 @@ def run(args) -> int:
         "history": {"loss": [float(v) for v in history.loss], "val_loss": [float(v) for v in history.val_loss]},
     }
     model.metrics = results
+    if interrupted:
+        out = interrupted_model_path(args.out)
+        model.save(out)
+        return report_interruption(args, history, checkpointer, out)
     model.save(args.out)
 
     if args.plot is not None:
@@ -195,3 +224,150 @@ def print_summary(args, model, history, train_rows, validation_rows, n_dropped, 
     lines.append("")
     lines.extend(metrics_report(results, model.task, model.classes))
     print("\n".join(lines))
+
+
+# -- checkpoints and interruption --------------------------------------------------
+
+# The option that sets each entry of run_options(), for messages about a resumed run.
+OPTION_NAMES = {
+    "task": "--task",
+    "hidden": "--hidden",
+    "activation": "--activation",
+    "output_activation": "--output-activation",
+    "loss": "--loss",
+    "optimizer": "--optimizer",
+    "learning_rate": "--learning-rate",
+    "epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "l2": "--l2",
+    "seed": "--seed",
+    "dtype": "--dtype",
+    "validation_fraction": "--validation-fraction",
+    "patience": "--patience",
+    "standardize": "--no-standardize",
+    "dataset": "--dataset",
+    "file": "DATA.csv",
+    "header": "--no-header",
+    "delimiter": "--delimiter",
+    "target": "--target",
+    "features": "--features",
+    "drop_missing": "--drop-missing",
+}
+
+
+def sibling_path(out: str, label: str) -> str:
+    """Return MODEL.LABEL.npz beside MODEL.npz (the extension of --out is kept)."""
+    root, extension = os.path.splitext(out)
+    return f"{root}.{label}{extension or '.npz'}"
+
+
+def interrupted_model_path(out: str) -> str:
+    return sibling_path(out, "interrupted")
+
+
+def checkpoint_path(args) -> str:
+    """Return the checkpoint file: --checkpoint, else --resume, else MODEL.checkpoint.npz."""
+    return args.checkpoint or args.resume or sibling_path(args.out, "checkpoint")
+
+
+def check_checkpoint_options(args) -> None:
+    if args.checkpoint_every is not None and args.checkpoint is None and args.resume is None:
+        raise CommandLineError(
+            f"--checkpoint-every {args.checkpoint_every} applies only with --checkpoint or --resume",
+            help="add --checkpoint CHECKPOINT.npz, or leave out --checkpoint-every",
+        )
+    paths = {
+        "--out": args.out,
+        "the checkpoint": checkpoint_path(args),
+        "the model of an interrupted run": interrupted_model_path(args.out),
+    }
+    if args.plot is not None:
+        paths["--plot"] = args.plot
+    seen: dict[str, str] = {}
+    for role, path in paths.items():
+        key = os.path.abspath(path)
+        if key in seen:
+            raise CommandLineError(
+                f"{seen[key]} and {role} are the same file {path!r}", help="give each output its own file name"
+            )
+        seen[key] = role
+    check_writable(paths["the checkpoint"])
+
+
+def run_options(args, setup: TaskSetup, data) -> dict[str, Any]:
+    """Return every option that decides the run, as plain JSON values, to keep in checkpoints."""
+    return {
+        **training_settings(args, setup),
+        **data_source(args, data),
+        "target": data.target_name,
+        "features": list(data.feature_names),
+        "drop_missing": args.drop_missing,
+    }
+
+
+def read_resumed_checkpoint(args) -> Checkpoint | None:
+    """Read the --resume checkpoint first, so a missing or damaged file fails before the data is read."""
+    if args.resume is None:
+        return None
+    _, checkpoint = load_checkpoint(args.resume)
+    if not isinstance(checkpoint.metadata.get("command_line"), dict):
+        raise CommandLineError(
+            f"checkpoint {args.resume!r} was not written by 'mlpnet train', so it records no options to resume with",
+            help="resume it from Python with Network.fit(..., resume=PATH)",
+        )
+    return checkpoint
+
+
+def check_same_options(checkpoint: Checkpoint, options: dict[str, Any]) -> None:
+    """Raise unless this command repeats the options of the run that wrote the checkpoint."""
+    stored = checkpoint.metadata["command_line"]
+    for key in sorted(set(options) | set(stored)):
+        ours, theirs = options.get(key), stored.get(key)
+        if ours != theirs:
+            option = OPTION_NAMES.get(key, key)
+            raise CommandLineError(
+                f"cannot resume from {checkpoint.path!r}: {option} is {ours!r} in this command but "
+                f"{theirs!r} in the run that wrote the checkpoint",
+                help="repeat the data and options of that run, or leave out --resume to start a new run",
+            )
+
+
+def make_checkpointer(args, options: dict[str, Any]) -> Checkpointer:
+    """Write checkpoints every --checkpoint-every epochs with --checkpoint or --resume, else only when interrupted."""
+    every = None
+    if args.checkpoint is not None or args.resume is not None:
+        every = args.checkpoint_every or 1
+    return Checkpointer(checkpoint_path(args), every=every, metadata={"command_line": options})
+
+
+def resume_command(args, checkpoint: str) -> str:
+    """Return the command line that continues this run from ``checkpoint``."""
+    arguments = getattr(args, "argv", None) or sys.argv[1:]
+    remaining_arguments: list[str] = []
+    skip_value = False
+    for argument in arguments:
+        if skip_value:
+            skip_value = False
+            continue
+        name, has_value, _ = argument.partition("=")
+        # argparse also accepts an unambiguous prefix such as --res.
+        if len(name) > 2 and name.startswith("--") and "--resume".startswith(name):
+            skip_value = not has_value
+            continue
+        remaining_arguments.append(argument)
+    return shlex.join(["mlpnet", *remaining_arguments, "--resume", checkpoint])
+
+
+def report_interruption(args, history, checkpointer: Checkpointer, out: str) -> int:
+    """Print where the interrupted run was saved and how to resume it; return 128 + the signal number."""
+    from .main import EXIT_INTERRUPTED, print_error
+
+    epoch = len(history)
+    print_error(
+        f"{checkpointer.stop_reason} after epoch {epoch} of {args.epochs}; saved the model of epoch {epoch} "
+        f"to {out!r} and a checkpoint to {checkpointer.path!r}",
+        f"resume with: {resume_command(args, checkpointer.path)}",
+    )
+    if checkpointer.stop_signal is None:
+        return EXIT_INTERRUPTED
+    return 128 + checkpointer.stop_signal

@@ -13,6 +13,13 @@ from ..errors import InvalidParameterError
 logger = logging.getLogger(__name__)
 
 
+def current_umask() -> int:
+    """Return the process's file-creation mask (reading it requires setting it, so it is set back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> None:
     """Write a file through a temporary file in the same folder, then rename it onto ``path``.
 
@@ -38,6 +45,9 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
+            # mkstemp creates the file readable by its owner only; give it the
+            # mode that open() would, 0o666 less the umask.
+            os.fchmod(handle.fileno(), 0o666 & ~current_umask())
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:

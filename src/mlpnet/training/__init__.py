@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from . import optimizers, schedules
 from .callbacks import Callback, EarlyStopping, FunctionCallback
+from .checkpoint import Checkpointer, load_checkpoint, save_checkpoint, stop_on_signals
 from .history import History
 from .loop import fit
 from .optimizers import (
@@ -43,6 +44,10 @@ __all__ = [
     "Callback",
     "FunctionCallback",
     "EarlyStopping",
+    "Checkpointer",
+    "load_checkpoint",
+    "save_checkpoint",
+    "stop_on_signals",
     "optimizers",
     "schedules",
     "Optimizer",

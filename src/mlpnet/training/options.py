@@ -73,6 +73,8 @@ class FitSettings:
     early_stopping: EarlyStopping | None
     callbacks: list[Callback] = field(default_factory=list)
     validation_seed: int | None = None
+    # The data-parallel backend of Dask input (mlpnet.distributed), or None.
+    backend: Any = None
 
 
 def check_bool(value: Any, name: str) -> bool:
@@ -302,6 +304,7 @@ def resolve_settings(
     early_stopping_options: dict[str, Any],
     callbacks: Any,
     sample_weight: Any,
+    backend: Any = None,
 ) -> FitSettings:
     """Validate every fit argument and resolve names to objects; change nothing on ``net``.
 
@@ -327,8 +330,13 @@ def resolve_settings(
     schedule = resolve_schedule(net, schedule, schedule_options, learning_rate)
     user_callbacks = check_callbacks(callbacks)
 
-    data = check_training_data(net, X, Y, sample_weight)
-    train, validation, split_seed = split_data(net, data, validation_data, validation_fraction, validation_seed)
+    if backend is None:
+        data = check_training_data(net, X, Y, sample_weight)
+        train, validation, split_seed = split_data(net, data, validation_data, validation_fraction, validation_seed)
+    else:
+        train, validation, split_seed = backend.resolve_data(
+            net, X, Y, sample_weight, validation_data, validation_fraction, validation_seed, batch_size
+        )
 
     stopping = resolve_early_stopping(early_stopping, early_stopping_options, validation is not None)
     names = record_names(metric_names, validation is not None)
@@ -356,4 +364,5 @@ def resolve_settings(
         early_stopping=stopping,
         callbacks=user_callbacks,
         validation_seed=split_seed,
+        backend=backend,
     )
