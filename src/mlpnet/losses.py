@@ -19,6 +19,9 @@ activation A = yhat and targets Y, all of shape (m, n_out):
   the derivative with respect to yhat.
 
 The caller weights both by the row scale (1/m, or normalized sample weights).
+A loss may also provide ``value_and_gradient(Z, A, Y, scale, out) -> L``,
+which computes the weighted total and the scaled gradient together, with
+fewer passes over the arrays, for training.
 """
 
 from __future__ import annotations
@@ -43,6 +46,24 @@ def squared_error(Z: np.ndarray, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
 def squared_error_gradient(Z: np.ndarray, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """Compute d/dyhat ||yhat - y||^2 = 2 (yhat - y)."""
     return 2.0 * (A - Y)
+
+
+def squared_error_value_and_gradient(
+    Z: np.ndarray, A: np.ndarray, Y: np.ndarray, scale: np.ndarray | float, out: np.ndarray
+) -> float:
+    """Return L = sum_i s_i ||yhat_i - y_i||^2 and write dL/dyhat_i = 2 s_i (yhat_i - y_i) into ``out``.
+
+    ``scale`` s is 1/m or an (m, 1) column.  (yhat - y) * (2 s) is the same
+    number as :func:`squared_error_gradient` times s, because doubling is
+    exact in binary floating point.
+    """
+    R = np.subtract(A, Y, out=out)
+    if np.ndim(scale) == 0:
+        L = float(np.add.reduce(R * R, axis=None) * scale)
+    else:
+        L = float(np.einsum("ij,ij->i", R, R) @ scale[:, 0])
+    np.multiply(R, 2 * scale, out=out)
+    return L
 
 
 def absolute_error(Z: np.ndarray, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -118,16 +139,23 @@ class Loss:
     output_activation : str or None
         The output activation this loss is computed with, from the logits;
         None when any output activation works.
+    value_and_gradient : callable or None
+        (Z, A, Y, scale, out) -> L = sum_i scale_i loss_i, writing
+        scale_i * gradient_i into ``out`` (m, n_out); None when training
+        combines ``per_sample`` and ``gradient`` instead.
     """
 
     name: str
     per_sample: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
     gradient: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
     output_activation: str | None = None
+    value_and_gradient: Callable[..., float] | None = None
 
 
 LOSSES: dict[str, Loss] = {
-    "mse": Loss("mse", squared_error, squared_error_gradient),
+    "mse": Loss(
+        "mse", squared_error, squared_error_gradient, value_and_gradient=squared_error_value_and_gradient
+    ),
     "mae": Loss("mae", absolute_error, absolute_error_gradient),
     "huber": Loss("huber", huber, huber_gradient),
     "binary_crossentropy": Loss(

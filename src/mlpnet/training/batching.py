@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator
 
 import numpy as np
 
@@ -20,10 +20,13 @@ def epoch_order(n_samples: int, batch_size: int, shuffle: bool, rng: np.random.G
     return rng.permutation(n_samples)
 
 
-def batch_slices(n_samples: int, batch_size: int) -> Iterator[slice]:
-    """Yield consecutive slices of ``batch_size`` rows; the last one may be shorter."""
-    for start in range(0, n_samples, batch_size):
-        yield slice(start, min(start + batch_size, n_samples))
+@functools.lru_cache(maxsize=16)
+def batch_slices(n_samples: int, batch_size: int) -> tuple[slice, ...]:
+    """Return consecutive slices of ``batch_size`` rows; the last one may be shorter.
+
+    The result is cached, because every epoch of a fit call asks for the same slices.
+    """
+    return tuple(slice(start, min(start + batch_size, n_samples)) for start in range(0, n_samples, batch_size))
 
 
 def validation_split(n_samples: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..backprop import row_scale
+from ..distributed.detect import data_parallel_backend
 from ..errors import DivergenceError
 from .batching import batch_slices, epoch_order
 from .callbacks import Callback
+from .checkpoint import Checkpointer, open_session
 from .evaluation import compute_metrics, validation_records
 from .history import History
 from .optimizers import Optimizer
@@ -57,6 +60,9 @@ def fit(
     restore_best_weights: bool | None = None,
     callbacks: list[Any] | None = None,
     sample_weight: Any = None,
+    checkpoint: str | os.PathLike[str] | Checkpointer | None = None,
+    checkpoint_every: int | None = None,
+    resume: str | os.PathLike[str] | None = None,
 ) -> History:
     """Train ``net`` in place and return the per-epoch record.
 
@@ -70,6 +76,8 @@ def fit(
     ----------
     net : Network
     X : array-like of shape (m, n_inputs)
+        A Dask array (or DataFrame) trains data-parallel on its chunks with
+        full-batch steps; see :mod:`mlpnet.distributed`.
     Y : array-like of shape (m, n_outputs), or (m,) for one output
     loss : str, default "mse"
         "mse", "mae", "huber", "binary_crossentropy" (sigmoid output) or
@@ -135,6 +143,21 @@ def fit(
     sample_weight : array-like of shape (m,), optional
         Each batch's loss becomes sum_i w_i l_i / sum_i w_i over its rows.
         A batch whose weights sum to 0 is skipped.
+    checkpoint : str, path-like or Checkpointer, optional
+        Write a checkpoint (parameters, optimizer and schedule state, random
+        generator, epoch count, history; see :mod:`mlpnet.training.checkpoint`)
+        to this file after every ``checkpoint_every`` epochs and when
+        training ends.  Each write replaces the file atomically.
+    checkpoint_every : int >= 1, default 1
+        Epochs between checkpoints.
+    resume : str or path-like, optional
+        Continue the fit call that wrote this checkpoint: the network takes
+        its parameters, generator, seed and training state, and the epochs
+        that call had left run.  Pass the same data and settings (``epochs``
+        included) as that call; a different value raises, naming both.  The
+        returned History then holds the whole run's epochs, so it equals the
+        History of an uninterrupted call, and checkpoints keep going to this
+        file unless ``checkpoint`` names another.
 
     Returns
     -------
@@ -144,13 +167,19 @@ def fit(
     ------
     InvalidParameterError, InvalidDataError
         Before any arithmetic, leaving the network unchanged.
+    ModelFormatError
+        If the checkpoint to resume cannot be read, leaving the network unchanged.
     DivergenceError
         When a loss or gradient becomes NaN or infinite.  The parameters are
         rolled back to their values before the last update, and the optimizer
         state is reset.
     """
+    # Dask input trains data-parallel where its chunks live (mlpnet.distributed);
+    # the backend is None for in-memory input.
+    backend = data_parallel_backend(X, Y, validation_data, sample_weight)
+    session = open_session(net, checkpoint, checkpoint_every, resume)
     settings = resolve_settings(
-        net,
+        net if session is None or session.resolving_network is None else session.resolving_network,
         X,
         Y,
         loss=loss,
@@ -185,15 +214,24 @@ def fit(
         },
         callbacks=callbacks,
         sample_weight=sample_weight,
+        backend=backend,
     )
+    if session is not None:
+        return session.train(net, settings)
     return train(net, settings)
 
 
-def train(net: Network, settings: FitSettings) -> History:
-    """Run the epochs of a validated fit call."""
+def train(net: Network, settings: FitSettings, history: History | None = None) -> History:
+    """Run the epochs of a validated fit call, appending to ``history`` when one is given."""
     state = net.training_state
     optimizer, schedule = settings.optimizer, settings.schedule
-    step = TrainingStep(net, settings.loss, settings.l2, settings.clip_norm)
+    backend = settings.backend
+    if backend is None:
+        step = TrainingStep(net, settings.loss, settings.l2, settings.clip_norm)
+        epoch_runner = run_epoch
+    else:
+        step = backend.make_step(net, settings)
+        epoch_runner = backend.run_epoch
     optimizer.prepare(net.parameters, step.mask)
     schedule.start(settings.learning_rate)
     state["optimizer"], state["schedule"] = optimizer, schedule
@@ -206,7 +244,7 @@ def train(net: Network, settings: FitSettings) -> History:
         callback.set_network(net)
         callback.on_train_begin({"initial_epoch": state["epoch"], "epochs": settings.epochs})
 
-    history = History()
+    history = History() if history is None else history
     logs: dict[str, float] = {}
     logger.debug("training %r for %d epochs with %r", net, settings.epochs, optimizer)
 
@@ -214,7 +252,7 @@ def train(net: Network, settings: FitSettings) -> History:
         epoch = state["epoch"]
         learning_rate = schedule.learning_rate
         try:
-            logs = run_epoch(net, settings, step, learning_rate)
+            logs = epoch_runner(net, settings, step, learning_rate)
         except NonFiniteValue as exc:
             raise diverged(net, step, history, epoch, learning_rate, exc) from None
 
@@ -243,19 +281,20 @@ def run_epoch(net: Network, settings: FitSettings, step: TrainingStep, learning_
     order = epoch_order(data.n_samples, settings.batch_size, settings.shuffle, net.rng)
     if order is not None:
         data = data.rows(order)
-    outputs = np.empty_like(data.Y) if settings.metrics else None
+    X, Y, optimizer = data.X, data.Y, settings.optimizer
+    outputs = np.empty_like(Y) if settings.metrics else None
 
     loss_sum = 0.0
     rows_seen = 0
     # Overflow shows up as an infinite loss or gradient norm, which the step checks,
     # so the arithmetic itself runs without floating-point warnings.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        for rows in batch_slices(data.n_samples, settings.batch_size):
+        for rows in batch_slices(X.shape[0], settings.batch_size):
             scale = batch_scale(data, rows, net.dtype)
             if scale is None:
                 continue
-            L, Y_hat = step.loss_and_gradient(data.X[rows], data.Y[rows], scale)
-            step.update(settings.optimizer, learning_rate)
+            L, Y_hat = step.loss_and_gradient(X[rows], Y[rows], scale)
+            step.update(optimizer, learning_rate)
 
             n_rows = rows.stop - rows.start
             loss_sum += L * n_rows

@@ -19,6 +19,12 @@ adamw       P <- P - lr wd P on the weights (not the biases), then adam
 rmsprop     s <- rho s + (1 - rho) g^2;  P <- P - lr g / (sqrt(s) + eps)
 =========== ==================================================================
 
+The built-in rules work through the vectors in chunks of
+:data:`UPDATE_CHUNK` entries with one preallocated scratch chunk, so an
+update allocates no temporary as large as the parameters, and each chunk's
+several passes reread it from cache.  Each operation is the one the
+formula above spells out, in the same order, so chunking changes no bit.
+
 The state (velocity, moments, step count) is plain arrays and integers:
 :meth:`Optimizer.state_dict` and :meth:`Optimizer.load_state_dict` exchange
 it without pickle, and :meth:`Optimizer.config` names the rule and its
@@ -27,12 +33,18 @@ settings so the same optimizer can be rebuilt with :func:`make_optimizer`.
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..errors import InvalidParameterError
 from ..validation import check_positive_float
+
+
+UPDATE_CHUNK = 1 << 16
+"""Entries per chunk of an update: 512 KiB in float64, so the four to five vectors
+of an Adam chunk stay within the L2 or L3 cache."""
 
 
 def check_fraction(value: Any, name: str) -> float:
@@ -62,6 +74,7 @@ class Optimizer:
         self.step_count = 0
         self.state: dict[str, np.ndarray] = {}
         self.weight_mask: np.ndarray | None = None
+        self.scratch: np.ndarray | None = None
 
     # -- setup -------------------------------------------------------------
 
@@ -114,11 +127,36 @@ class Optimizer:
     def update(self, parameters: np.ndarray, gradient: np.ndarray, learning_rate: float) -> None:
         raise NotImplementedError
 
+    def chunks(self, *vectors: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+        """Split equally long vectors into matching chunks of at most UPDATE_CHUNK entries.
+
+        Each tuple holds one chunk of every vector, in order, and then a
+        scratch array of the chunk's length and dtype (the same memory for
+        every chunk).
+        """
+        n = vectors[0].shape[0]
+        size = min(n, UPDATE_CHUNK)
+        # getattr: an optimizer unpickled from an older version has no scratch attribute.
+        scratch = getattr(self, "scratch", None)
+        if scratch is None or scratch.shape[0] < size or scratch.dtype != vectors[0].dtype:
+            scratch = self.scratch = np.empty(size, dtype=vectors[0].dtype)
+        if n <= UPDATE_CHUNK:
+            return [(*vectors, scratch[:n])]
+        return [
+            (*(vector[start : start + UPDATE_CHUNK] for vector in vectors), scratch[: min(UPDATE_CHUNK, n - start)])
+            for start in range(0, n, UPDATE_CHUNK)
+        ]
+
     # -- saving ------------------------------------------------------------
 
     def config(self) -> dict[str, Any]:
         """Return the rule's name and settings as plain numbers and strings."""
         return {"name": self.name}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["scratch"] = None
+        return state
 
     def state_dict(self) -> dict[str, Any]:
         """Return the state: ``step_count`` and one flat array per state vector (copies)."""
@@ -166,7 +204,9 @@ class GradientDescent(Optimizer):
     name = "gd"
 
     def update(self, parameters: np.ndarray, gradient: np.ndarray, learning_rate: float) -> None:
-        parameters -= learning_rate * gradient
+        for P, g, step in self.chunks(parameters, gradient):
+            np.multiply(g, learning_rate, out=step)
+            P -= step
 
 
 class Momentum(GradientDescent):
@@ -195,13 +235,16 @@ class Momentum(GradientDescent):
         self.nesterov = bool(nesterov)
 
     def update(self, parameters: np.ndarray, gradient: np.ndarray, learning_rate: float) -> None:
-        velocity = self.state["velocity"]
-        velocity *= self.momentum
-        velocity += gradient
-        if self.nesterov:
-            parameters -= learning_rate * (gradient + self.momentum * velocity)
-        else:
-            parameters -= learning_rate * velocity
+        for P, g, v, step in self.chunks(parameters, gradient, self.state["velocity"]):
+            v *= self.momentum
+            v += g
+            if self.nesterov:
+                np.multiply(v, self.momentum, out=step)
+                step += g
+                step *= learning_rate
+            else:
+                np.multiply(v, learning_rate, out=step)
+            P -= step
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "momentum": self.momentum, "nesterov": self.nesterov}
@@ -230,20 +273,30 @@ class Adam(Optimizer):
         self.epsilon = check_positive_float(epsilon, "epsilon")
 
     def update(self, parameters: np.ndarray, gradient: np.ndarray, learning_rate: float) -> None:
-        m = self.state["first_moment"]
-        s = self.state["second_moment"]
         t = self.step_count
-
-        m *= self.beta1
-        m += (1.0 - self.beta1) * gradient
-        s *= self.beta2
-        s += (1.0 - self.beta2) * (gradient * gradient)
-
         step_size = learning_rate / (1.0 - self.beta1**t)
-        denominator = np.sqrt(s)
-        denominator /= np.sqrt(1.0 - self.beta2**t)
-        denominator += self.epsilon
-        parameters -= step_size * (m / denominator)
+        # A Python float, so float32 arithmetic stays float32 (a NumPy float64
+        # scalar would promote it).
+        second_correction = math.sqrt(1.0 - self.beta2**t)
+
+        for P, g, m, s, work in self.chunks(
+            parameters, gradient, self.state["first_moment"], self.state["second_moment"]
+        ):
+            m *= self.beta1
+            np.multiply(g, 1.0 - self.beta1, out=work)
+            m += work
+
+            s *= self.beta2
+            np.multiply(g, g, out=work)
+            work *= 1.0 - self.beta2
+            s += work
+
+            denominator = np.sqrt(s, out=work)
+            denominator /= second_correction
+            denominator += self.epsilon
+            step = np.divide(m, denominator, out=work)
+            step *= step_size
+            P -= step
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
@@ -278,7 +331,10 @@ class AdamW(Adam):
 
     def update(self, parameters: np.ndarray, gradient: np.ndarray, learning_rate: float) -> None:
         if self.weight_decay:
-            parameters -= (learning_rate * self.weight_decay) * (parameters * self.weight_mask)
+            for P, is_weight, decay in self.chunks(parameters, self.weight_mask):
+                np.multiply(P, is_weight, out=decay)
+                decay *= learning_rate * self.weight_decay
+                P -= decay
         super().update(parameters, gradient, learning_rate)
 
     def config(self) -> dict[str, Any]:
@@ -307,13 +363,17 @@ class RMSprop(Optimizer):
         self.epsilon = check_positive_float(epsilon, "epsilon")
 
     def update(self, parameters: np.ndarray, gradient: np.ndarray, learning_rate: float) -> None:
-        s = self.state["square_average"]
-        s *= self.rho
-        s += (1.0 - self.rho) * (gradient * gradient)
+        for P, g, s, work in self.chunks(parameters, gradient, self.state["square_average"]):
+            s *= self.rho
+            np.multiply(g, g, out=work)
+            work *= 1.0 - self.rho
+            s += work
 
-        denominator = np.sqrt(s)
-        denominator += self.epsilon
-        parameters -= learning_rate * (gradient / denominator)
+            denominator = np.sqrt(s, out=work)
+            denominator += self.epsilon
+            step = np.divide(g, denominator, out=work)
+            step *= learning_rate
+            P -= step
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "rho": self.rho, "epsilon": self.epsilon}
