@@ -128,6 +128,7 @@ def test_penguins_accuracy_and_probabilities(penguins_model, tmp_path):
     predicted = run_cli("predict", penguins_model, data, "--out", "predictions.csv", cwd=tmp_path)
     assert_ok(predicted)
     assert predicted.stdout == ""
+    assert predicted.stderr == "Wrote 342 predictions to predictions.csv.\n"
     names, rows = read_predictions((tmp_path / "predictions.csv").read_text())
     assert names == ["species", "probability_Adelie", "probability_Chinstrap", "probability_Gentoo"]
     probabilities = np.array([[float(v) for v in row[1:]] for row in rows])

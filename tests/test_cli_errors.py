@@ -118,6 +118,18 @@ def test_divergence_exits_1_and_keeps_existing_model(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
 
 
+def test_divergence_names_epoch_as_progress_counts(tmp_path):
+    options = [option for option in DIVERGING if option != "--quiet"]
+    result = run_cli("train", *options, "--verbose", "--out", "model.npz", cwd=tmp_path)
+
+    progress = [line for line in result.stderr.splitlines() if line.startswith("epoch ")]
+    last_finite = int(progress[-1].split()[1].split("/")[0])
+    message = [line for line in result.stderr.splitlines() if line.startswith("mlpnet: error:")]
+    assert result.returncode == 1
+    assert len(message) == 1
+    assert f"training diverged in epoch {last_finite + 1}:" in message[0]
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT, which Windows processes do not receive")
 def test_interrupt_exits_130_and_keeps_existing_model(tmp_path):
     model = tmp_path / "model.npz"

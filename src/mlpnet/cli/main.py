@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DivergenceError as exc:
         if show_traceback:
             raise
-        print_error(str(exc), getattr(exc, "help", None))
+        print_error(getattr(exc, "cli_message", str(exc)), getattr(exc, "help", None))
         return EXIT_FAILURE
 
     except MlpnetError as exc:

@@ -61,6 +61,7 @@ def run_predict(args) -> int:
         sys.stdout.write(text)
     else:
         atomic_write(args.out, lambda handle: handle.write(text.encode("utf-8")))
+        print(f"Wrote {len(rows)} predictions to {args.out}.", file=sys.stderr)
     return 0
 
 

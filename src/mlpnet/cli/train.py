@@ -146,6 +146,12 @@ def fit_network(args, model: TrainedModel, setup: TaskSetup, data, train_rows, v
                 resume=args.resume,
             )
     except DivergenceError as exc:
+        # The library counts epochs from 0; the progress lines count from 1.
+        last = "" if exc.last_finite_loss is None else f" after a last finite loss of {exc.last_finite_loss:.6g}"
+        exc.cli_message = (
+            f"training diverged in epoch {exc.epoch + 1}: the loss or gradient became NaN or infinite{last}, "
+            f"so the learning rate {args.learning_rate:g} is too large for this data"
+        )
         hints = [f"use a smaller --learning-rate than {args.learning_rate:g}"]
         if not args.standardize:
             hints.append("drop --no-standardize")

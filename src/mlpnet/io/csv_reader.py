@@ -541,7 +541,7 @@ def _read_exact(path: str, text: str, header: bool, delimiter: str) -> RawTable:
         raise CSVFormatError(f"{path}, line {line}: malformed CSV quoting: {exc}", path, line=line) from exc
 
     if columns is None or not rows:
-        what = "only blank lines" if columns is None else "a header but no data rows"
+        what = "only blank lines" if columns is None else "only a header line"
         raise CSVFormatError(f"{path}: no data rows; the file has {what}", path)
     cell_columns = list(zip(*rows))
     return RawTable(path, columns, np.asarray(line_numbers, dtype=np.int64), cells=cell_columns, header=header)
