@@ -141,3 +141,53 @@ def test_bundled_dataset_rejected(tmp_path, capsys):
     assert code == 2
     assert "--dask trains on CSV files, not on the bundled dataset 'stackloss'" in capsys.readouterr().err
     assert os.listdir(tmp_path) == []
+
+
+def test_ctrl_c_stops_local_cluster_run(tmp_path):
+    """SIGINT to the whole process group, as Ctrl-C in a terminal sends it, stops after an epoch."""
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+
+    _, pattern = write_table(tmp_path, "a,b,c,y", regression_rows())
+    out = tmp_path / "model.npz"
+    command = [sys.executable, "-m", "mlpnet", "train", pattern, "--target", "y", "--out", str(out),
+               "--dask", "local", "--dask-workers", "2", "--epochs", "100000", "--verbose"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    messages = []
+    try:
+        epochs = 0
+        for line in process.stderr:
+            if line.startswith("epoch"):
+                epochs += 1
+                if epochs == 3:
+                    os.killpg(process.pid, signal.SIGINT)
+            else:
+                messages.append(line)
+        code = process.wait(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert code == 130
+    assert any("interrupted by SIGINT after epoch" in message for message in messages), messages
+    assert (tmp_path / "model.interrupted.npz").exists()
+    assert (tmp_path / "model.checkpoint.npz").exists()
+    assert not out.exists()
+    # The worker processes end with the cluster; allow them a few seconds to exit.
+    _, alive = psutil.wait_procs(processes_in_group(process.pid), timeout=10)
+    assert [(p.pid, p.name(), p.status()) for p in alive] == []
+
+
+def processes_in_group(group: int) -> list:
+    import psutil
+
+    members = []
+    for candidate in psutil.process_iter():
+        try:
+            if os.getpgid(candidate.pid) == group and candidate.status() != psutil.STATUS_ZOMBIE:
+                members.append(candidate)
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            pass
+    return members

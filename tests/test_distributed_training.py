@@ -227,11 +227,6 @@ def test_divergence_rolls_back(synchronous):
     np.testing.assert_array_equal(twin.parameters, net.parameters)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mlpnet.training.checkpoint.read_run rejects the null training-data digest "
-    "that fit writes for Dask input, whose chunks are not hashed",
-)
 def test_checkpoint_resume_bit_for_bit(synchronous, tmp_path):
     X, Y = make_regression()
     checkpoint = str(tmp_path / "run.npz")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -69,6 +70,25 @@ def connect(address: str, timeout: float = DEFAULT_TIMEOUT) -> Any:
 
 
 @contextlib.contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT in this process while the block runs, so that processes started in it ignore it too.
+
+    A process inherits an ignored signal, and Python then installs no
+    KeyboardInterrupt handler of its own.  Outside the main thread, where no
+    handler can be set, nothing changes.
+    """
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def local_cluster(
     n_workers: int | None = None,
     threads_per_worker: int | None = None,
@@ -79,7 +99,9 @@ def local_cluster(
 
     The scheduler, the workers and the dashboard listen on 127.0.0.1 only
     (the dashboard on a free port), over TCP also for thread workers, so
-    nothing is reachable from other machines.
+    nothing is reachable from other machines.  Worker processes ignore
+    SIGINT, so Ctrl-C reaches only this process.  A worker that the nanny
+    restarts later does not ignore it.
 
     Parameters
     ----------
@@ -98,9 +120,15 @@ def local_cluster(
     distributed = require_distributed()
     # TCP even for thread workers, whose default in-process transport takes no host.
     options = {"host": LOOPBACK, "protocol": "tcp://", "dashboard_address": f"{LOOPBACK}:0", **cluster_options}
-    with distributed.LocalCluster(
-        n_workers=n_workers, threads_per_worker=threads_per_worker, processes=processes, **options
-    ) as cluster:
+    # Ctrl-C in a terminal sends SIGINT to every process of the foreground
+    # group.  Worker processes that received it would shut down for good, and
+    # the client would wait for them forever, so they are started ignoring it:
+    # only this process gets the signal, and it can stop training cleanly.
+    with sigint_ignored():
+        cluster = distributed.LocalCluster(
+            n_workers=n_workers, threads_per_worker=threads_per_worker, processes=processes, **options
+        )
+    with cluster:
         logger.info("started a local Dask cluster at %s", cluster.scheduler_address)
         with distributed.Client(cluster, set_as_default=True) as client:
             yield client

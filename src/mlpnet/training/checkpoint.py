@@ -459,11 +459,11 @@ def read_run(reader: FieldReader) -> RunRecord:
     digests = {}
     for key in ("train", "validation"):
         value = data.values.get(key)
+        # null means the rows were not digested: no validation data, or rows held
+        # elsewhere such as Dask chunks.
         if value is not None and (not isinstance(value, str) or len(value) != 64):
-            raise data.invalid(key, "a SHA-256 hex digest" + (" or null" if key == "validation" else ""))
+            raise data.invalid(key, "a SHA-256 hex digest or null")
         digests[key] = value
-    if digests["train"] is None:
-        raise data.invalid("train", "a SHA-256 hex digest")
     return RunRecord(
         initial_epoch=reader.integer("initial_epoch"),
         epochs=reader.integer("epochs", minimum=1),
