@@ -225,13 +225,15 @@ def forward_columns(
         Z_l = W_l A_(l-1) + b_l      (n_l, m)
         A_l = g_l(Z_l)
 
-    A hidden layer's buffer ``buffers.Z[l]`` receives Z_l and then A_l, tile
-    by tile; the backward pass needs only A_l.
+    A hidden layer's buffer ``buffers.Z[l]`` receives W_l A_(l-1), and then
+    b_l and g_l are applied tile by tile, each tile bringing its rows of b_l.
+    The backward pass needs only A_l.
 
     Parameters
     ----------
     weights : sequence of ndarray, each (n_l, n_(l-1))
     bias_columns : sequence of ndarray, each (n_l, 1)
+        Only the output layer's is read here.
     activations : sequence of Activation, one per layer
     X : ndarray of shape (m, n_0)
     buffers : BatchBuffers for m rows

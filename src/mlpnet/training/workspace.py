@@ -39,9 +39,9 @@ estimate for current x86 CPUs, not tuned per machine."""
 BLOCK_ELEMENTS = 1 << 21
 """Largest column block of W_l^T delta_l: 16 MiB in float64, which is 1024
 columns for a layer of 2048 units.  Narrower blocks made the product slower
-with OpenBLAS (2-core AMD EPYC: 2048 x 2048 times 2048 x 8192 took 8 % longer
-in blocks of 512 columns), and wider ones cost memory that a full-size
-W^T delta would need all at once."""
+with OpenBLAS (2-core AMD EPYC: 2048 x 2048 times 2048 x 8192 took 5 to 8 %
+longer in blocks of 512 columns, 15 % longer in blocks of 256), and wider
+ones cost memory that a full-size W^T delta would need all at once."""
 
 ForwardTile = tuple[np.ndarray, np.ndarray, np.ndarray]
 """(Z rows, their bias column, scratch of the same shape)."""
