@@ -247,7 +247,12 @@ def markdown(results: list[dict], summary: dict) -> str:
               "| --- | ---: | ---: | ---: |"]
     for mode, line in summary["lines"].items():
         even = summary.get("break_even_rows", {}).get(mode)
-        even_text = "-" if mode == "memory" else ("never" if even is None else f"{even:,.0f}")
+        if mode == "memory":
+            even_text = "-"
+        elif even is None:
+            even_text = "never"
+        else:
+            even_text = f"{even:,.0f}"
         lines.append(f"| {mode} | {line['fixed_s'] * 1e3:.2f} | {line['per_row_s'] * 1e9:.1f} | {even_text} |")
     return "\n".join(lines) + "\n"
 

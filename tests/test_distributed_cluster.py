@@ -146,7 +146,7 @@ def test_killed_worker_recomputed(process_client, source, tmp_path):
     def kill_a_worker(epoch, logs):
         if epoch != 4 or killed:
             return None
-        # Kill the worker that holds the most data, between two steps.
+        # Kill the worker that stores the most data, between two steps.
         holders = {}
         for key, addresses in process_client.who_has().items():
             for address in addresses:

@@ -33,7 +33,8 @@ def test_column_stats_equal_numpy(scheduler):
     # Column 1 has mean 1e6 and standard deviation 0.01: a one-pass formula would lose its digits.
     np.testing.assert_allclose(mean, X.mean(axis=0), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(std, X.std(axis=0), rtol=1e-12, atol=1e-15)
-    assert mean.shape == (4,) and std.shape == (4,)
+    assert mean.shape == (4,)
+    assert std.shape == (4,)
 
 
 def test_column_stats_one_row_per_chunk(scheduler):

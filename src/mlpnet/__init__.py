@@ -39,7 +39,7 @@ __all__ = [
 def load(path: str) -> Network:
     """Read a network from a model file written by :meth:`Network.save`.
 
-    Never unpickles: a model file holds plain arrays and JSON only.
+    Never unpickles: a model file contains plain arrays and JSON only.
 
     Raises
     ------

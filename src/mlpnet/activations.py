@@ -287,7 +287,7 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 ALIASES = {"linear": "identity", "logistic": "sigmoid"}
-"""Other common names: Keras says linear, scikit-learn says logistic."""
+"""Other common names: Keras calls the identity linear, and scikit-learn calls the sigmoid logistic."""
 
 
 def get_activation(name: str) -> Activation:

@@ -1,7 +1,7 @@
 """The forward and backward pass of a multi-layer perceptron, as pure functions.
 
 Index convention: layers are l = 1..N in the formulas and 0..N-1 in the
-lists, so ``weights[0]`` is W1.  Data holds one sample per row, so with
+lists, so ``weights[0]`` is W1.  Data has one sample per row, so with
 A_0 = X of shape (m, n_0):
 
     Z_l = A_(l-1) W_l^T + b_l            (m, n_l)

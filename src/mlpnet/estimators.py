@@ -6,11 +6,11 @@ estimator contract (constructor parameters stored unchanged and validated in
 pickling), so they work in ``Pipeline``, ``GridSearchCV`` and
 ``cross_val_score``.  They need the ``sklearn`` extra.
 
-The defaults are scikit-learn's MLP defaults (100 ReLU units, Adam with
-learning rate 0.001, 200 epochs, mini-batches of min(200, m)), not the plain
-full-batch gradient descent of :meth:`Network.fit`: gradient descent needs a
-learning rate tuned to each data set, while Adam trains every bundled data
-set well with one setting.
+The defaults are scikit-learn's MLP defaults: 100 ReLU units, Adam with
+learning rate 0.001, 200 epochs and mini-batches of min(200, m).  They
+differ from the plain full-batch gradient descent of :meth:`Network.fit`
+because gradient descent needs a learning rate tuned to each data set,
+while Adam trains every bundled data set well with one setting.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def describe_position(index: tuple[int, ...]) -> str:
 
 
 def check_finite(array: np.ndarray, name: str, source: np.ndarray | None = None) -> None:
-    """Raise if the array holds NaN or infinity, naming the 0-based row and column.
+    """Raise if the array contains NaN or infinity, naming the 0-based row and column.
 
     ``source`` is the array before a cast to a narrower dtype, so that a value
     that only overflowed in the cast is reported as such.

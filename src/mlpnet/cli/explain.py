@@ -26,7 +26,6 @@ from typing import TextIO
 import numpy as np
 
 from .. import backprop
-from ..activations import Activation
 from ..gradcheck import gradient_check
 from ..losses import Loss, get_loss
 from ..network import Network
@@ -202,11 +201,10 @@ def model_problem(model_path: str, data_path: str, rows: int, header, delimiter)
 def explain_step(problem: Problem, learning_rate: float, printer: Printer) -> None:
     """Print the forward pass, the loss, the backward pass, the update and a gradient check."""
     net, loss = problem.network, problem.loss
-    weights, biases, activations = net._weights, net._biases, net._activations
+    weights, activations = net._weights, net._activations
     X = np.asarray(problem.X, dtype=net.dtype)
     Y = np.asarray(problem.Y, dtype=net.dtype)
     m = X.shape[0]
-    n_layers = len(weights)
     scale = backprop.row_scale(m, None, net.dtype)
 
     for text in problem.description:

@@ -180,25 +180,40 @@ def run(args) -> int:
     checkpointer = make_checkpointer(args, options)
 
     history = fit_network(args, model, setup, data, train_rows, validation_rows, checkpointer)
-    interrupted = checkpointer.stop_reason is not None and history.stop_reason == checkpointer.stop_reason
-
     results = {
         "training": evaluate_rows(model, data.X[train_rows], setup.targets[train_rows]),
         "validation": evaluate_rows(model, data.X[validation_rows], setup.targets[validation_rows]),
     }
+    return finish_run(
+        args, model, setup, history, checkpointer, results,
+        source=data_source(args, data),
+        row_counts=(train_rows, validation_rows, data.n_dropped),
+        target_name=data.target_name,
+    )
+
+
+def finish_run(args, model, setup, history, checkpointer, results, source, row_counts, target_name) -> int:
+    """Record how the model was trained, save it (beside --out when interrupted), plot and report.
+
+    Shared by in-memory and Dask training; ``row_counts`` is (training row
+    indices, validation row indices, number of dropped rows).
+    """
+    train_rows, validation_rows, n_dropped = row_counts
     model.training = {
-        "data": data_source(args, data),
+        "data": source,
         "settings": training_settings(args, setup),
         "rows": {
             "training": int(train_rows.size),
             "validation": int(validation_rows.size),
-            "dropped": int(data.n_dropped),
+            "dropped": int(n_dropped),
         },
         "epochs_run": len(history.loss),
         "stop_reason": history.stop_reason,
         "history": {"loss": [float(v) for v in history.loss], "val_loss": [float(v) for v in history.val_loss]},
     }
     model.metrics = results
+
+    interrupted = checkpointer.stop_reason is not None and history.stop_reason == checkpointer.stop_reason
     if interrupted:
         out = interrupted_model_path(args.out)
         model.save(out)
@@ -206,11 +221,11 @@ def run(args) -> int:
     model.save(args.out)
 
     if args.plot is not None:
-        title = f"{data.target_name}: {'-'.join(map(str, model.network.layer_sizes))} network"
+        title = f"{target_name}: {'-'.join(map(str, model.network.layer_sizes))} network"
         write_loss_plot(args.plot, history.loss, history.val_loss, title)
 
     if not args.quiet:
-        print_summary(args, model, history, train_rows, validation_rows, data.n_dropped, results)
+        print_summary(args, model, history, train_rows, validation_rows, n_dropped, results)
     return 0
 
 

@@ -26,19 +26,15 @@ from .. import metrics
 from ..cli.data import TaskSetup, requested_task, set_up_task, split_rows
 from ..cli.errors import CommandLineError
 from ..cli.model import TrainedModel
-from ..cli.plotting import write_loss_plot
 from ..cli.progress import EpochProgress, progress_mode
 from ..cli.train import (
     check_outputs,
     check_same_options,
     data_source,
-    interrupted_model_path,
+    finish_run,
     make_checkpointer,
-    print_summary,
     read_resumed_checkpoint,
-    report_interruption,
     run_options,
-    training_settings,
 )
 from ..errors import DivergenceError
 from ..network import Network
@@ -340,34 +336,13 @@ def train_on_cluster(args, resumed) -> int:
     checkpointer = make_checkpointer(args, options)
 
     history = fit_dask_network(args, model, setup, rows, checkpointer)
-    interrupted = checkpointer.stop_reason is not None and history.stop_reason == checkpointer.stop_reason
-
     results = {
         "training": evaluate_dask_rows(model, *rows["training"]),
         "validation": evaluate_dask_rows(model, *rows["validation"]) if rows["validation"] else None,
     }
-    model.training = {
-        "data": {**data_source(args, data), "files": len(data.paths)},
-        "settings": training_settings(args, setup),
-        "rows": {
-            "training": int(train_rows.size),
-            "validation": int(validation_rows.size),
-            "dropped": int(data.n_dropped),
-        },
-        "epochs_run": len(history.loss),
-        "stop_reason": history.stop_reason,
-        "history": {"loss": [float(v) for v in history.loss], "val_loss": [float(v) for v in history.val_loss]},
-    }
-    model.metrics = results
-    if interrupted:
-        out = interrupted_model_path(args.out)
-        model.save(out)
-        return report_interruption(args, history, checkpointer, out)
-    model.save(args.out)
-
-    if args.plot is not None:
-        title = f"{data.target_name}: {'-'.join(map(str, model.network.layer_sizes))} network"
-        write_loss_plot(args.plot, history.loss, history.val_loss, title)
-    if not args.quiet:
-        print_summary(args, model, history, train_rows, validation_rows, data.n_dropped, results)
-    return 0
+    return finish_run(
+        args, model, setup, history, checkpointer, results,
+        source={**data_source(args, data), "files": len(data.paths)},
+        row_counts=(train_rows, validation_rows, data.n_dropped),
+        target_name=data.target_name,
+    )

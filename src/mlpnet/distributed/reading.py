@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import InvalidDataError, InvalidParameterError, MlpnetError
 from ..io import csv_reader
 from ..io.csv_reader import CSVFormatError
-from ..preprocessing import UnknownLabelError, encode_labels, find_classes, label_text
+from ..preprocessing import UnknownLabelError, encode_labels, find_classes
 from ..preprocessing import class_targets as one_hot_targets
 from .dependency import require_dask
 from .executor import current_executor

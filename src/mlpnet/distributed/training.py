@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import InvalidParameterError
 from ..training.callbacks import Callback
 from ..training.options import split_data
-from ..training.step import NonFiniteValue, TrainingStep, add_l2_penalty, clip_by_norm, gradient_norm
+from ..training.step import NonFiniteValue, TrainingStep
 from .chunk_steps import NetworkSpec, chunk_evaluate, chunk_loss_and_gradient
 from .data import ChunkedData, prepare_data
 from .epoch_metrics import combine_partials, metric_values
@@ -85,16 +85,7 @@ class DistributedStep(TrainingStep):
         if not np.isfinite(L):
             raise NonFiniteValue("training loss", L)
 
-        # The rest is the in-memory step's: penalty, norm check, clipping.
-        if self.l2:
-            L += add_l2_penalty(self.net._weights, self.gradient_weights, self.l2)
-        self.batch_loss = L
-        norm = gradient_norm(self.gradient)
-        if not np.isfinite(norm):
-            raise NonFiniteValue("gradient norm", norm)
-        if self.clip_norm is not None:
-            clip_by_norm(self.gradient, norm, self.clip_norm)
-        return L
+        return self.finish_gradient(L)
 
 
 def validation_records(net: Network, settings: FitSettings, executor: Any) -> dict[str, float]:

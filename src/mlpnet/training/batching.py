@@ -24,7 +24,7 @@ def epoch_order(n_samples: int, batch_size: int, shuffle: bool, rng: np.random.G
 def batch_slices(n_samples: int, batch_size: int) -> tuple[slice, ...]:
     """Return consecutive slices of ``batch_size`` rows; the last one may be shorter.
 
-    The result is cached, because every epoch of a fit call asks for the same slices.
+    The result is cached, because every epoch of a fit call uses the same slices.
     """
     return tuple(slice(start, min(start + batch_size, n_samples)) for start in range(0, n_samples, batch_size))
 

@@ -49,14 +49,14 @@ class Callback:
         self.network = network
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
-        """Start of a fit call; ``logs`` holds ``initial_epoch`` and ``epochs`` (this call's count)."""
+        """Start of a fit call; ``logs`` contains ``initial_epoch`` and ``epochs`` (this call's count)."""
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | str | None:
         """End of epoch ``epoch`` (global, 0-based); return a true value to stop training."""
         return None
 
     def on_train_end(self, logs: dict[str, Any]) -> None:
-        """End of a fit call; ``logs`` holds the last epoch's records (empty when none ran)."""
+        """End of a fit call; ``logs`` contains the last epoch's records (empty when none ran)."""
 
 
 class FunctionCallback(Callback):

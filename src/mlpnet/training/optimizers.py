@@ -91,7 +91,7 @@ class Optimizer:
         Raises
         ------
         InvalidParameterError
-            If the optimizer already holds state for a different number of
+            If the optimizer already contains state for a different number of
             parameters, such as state from another network.
         """
         self.check_size(parameters.size)
@@ -130,7 +130,7 @@ class Optimizer:
     def chunks(self, *vectors: np.ndarray) -> list[tuple[np.ndarray, ...]]:
         """Split equally long vectors into matching chunks of at most UPDATE_CHUNK entries.
 
-        Each tuple holds one chunk of every vector, in order, and then a
+        Each tuple contains one chunk of every vector, in order, and then a
         scratch array of the chunk's length and dtype (the same memory for
         every chunk).
         """

@@ -68,7 +68,7 @@ def is_finite_sum(vector: np.ndarray) -> bool:
     """Return True when the sum of ``vector`` is finite, which proves every entry finite.
 
     One reduction, where checking the entries themselves takes two.  A NaN
-    or infinite entry makes the sum NaN or infinite; a False answer can also
+    or infinite entry makes the sum NaN or infinite; a False result can also
     mean finite entries whose sum overflows, so confirm it with
     :func:`first_non_finite_value`.
     """
@@ -149,6 +149,25 @@ class TrainingStep:
         self.batch_loss: float | None = None
         self.last_finite_loss: float | None = None
 
+    def finish_gradient(self, L: float) -> float:
+        """Add the L2 penalty, check the gradient norm and clip; return the loss with the penalty.
+
+        Raises
+        ------
+        NonFiniteValue
+            If the gradient norm is NaN or infinite.
+        """
+        if self.l2:
+            L += add_l2_penalty(self.net._weights, self.gradient_weights, self.l2)
+        self.batch_loss = L
+
+        norm = gradient_norm(self.gradient)
+        if not math.isfinite(norm):
+            raise NonFiniteValue("gradient norm", norm)
+        if self.clip_norm is not None:
+            clip_by_norm(self.gradient, norm, self.clip_norm)
+        return L
+
     def loss_and_gradient(self, X: np.ndarray, Y: np.ndarray, scale: np.ndarray | float) -> tuple[float, np.ndarray]:
         """Compute the batch loss and fill ``self.gradient``; return the loss and the predictions.
 
@@ -187,15 +206,7 @@ class TrainingStep:
         backprop.backward_columns(
             net._weights, net._activations, X, buffers, delta_N.T, self.gradient_weights, self.gradient_biases
         )
-        if self.l2:
-            L += add_l2_penalty(net._weights, self.gradient_weights, self.l2)
-        self.batch_loss = L
-
-        norm = gradient_norm(self.gradient)
-        if not math.isfinite(norm):
-            raise NonFiniteValue("gradient norm", norm)
-        if self.clip_norm is not None:
-            clip_by_norm(self.gradient, norm, self.clip_norm)
+        L = self.finish_gradient(L)
         return L, A
 
     def update(self, optimizer: Optimizer, learning_rate: float) -> None:
