@@ -6,23 +6,28 @@ cell, ``nan``/``inf`` literals, a number that overflows, a Unicode minus sign,
 a thousands separator) raises :class:`CSVFormatError` naming the file, the
 1-based line (the header is line 1), the column and the cell text.
 
-Reading has two paths.  The fast path applies to files whose data rows
-contain only digits, signs, ``.``, ``e``/``E``, the delimiter, spaces and
-newlines.  It parses them with the C parser of pandas (or
+Reading has two paths.  The fast path applies to regular files whose data
+rows contain only digits, signs, ``.``, ``e``/``E``, the delimiter, spaces
+and newlines.  It parses them with the C parser of pandas (or
 :func:`numpy.loadtxt` when pandas is not installed) and keeps the result only
-if every value is finite and every row has the header's field count.  Every other file, and every file the fast path rejects, goes through
-the :mod:`csv` module and a per-cell check, which is the definition of what
-is valid and produces the error messages.
+if every value is finite and every row has the header's field count.  With
+pandas its arrays are column-major (Fortran order).  Every other file, and
+every file the fast path rejects, goes through the :mod:`csv` module and a
+per-cell check, which is the definition of what is valid and produces the
+error messages.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import itertools
 import logging
 import math
 import os
 import re
+import stat
 import warnings
 from dataclasses import dataclass
 from typing import Literal
@@ -44,9 +49,16 @@ _CELL_SPACE = " \t"
 
 # Bytes that may occur in the data rows of a file the fast path accepts.
 _FAST_PATH_BYTES = b"0123456789.eE+- \t\r\n"
-# The pandas tokenizer accepts a space after the exponent marker ("1e 5" reads
-# as 1e5), which the strict rule rejects, so such files take the exact path.
-_EXPONENT_SPACE = re.compile(rb"[eE][+-]?[ \t]")
+# The strict rule rejects a space or tab after the exponent marker ("1e 5").
+# pandas 3.1.1 rejects it too, but files with any of these byte sequences take
+# the exact path, so the result does not depend on the pandas version.
+_EXPONENT_SPACES = tuple(
+    marker + sign + space for marker in (b"e", b"E") for sign in (b"", b"+", b"-") for space in (b" ", b"\t")
+)
+_BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+# The fast path reads a file in blocks of this size, so it never holds a
+# copy of the whole file next to the parsed numbers.
+_SCAN_BLOCK_BYTES = 1 << 18
 
 # Integer-valued class labels are stored as int64 only below this magnitude,
 # where every integer is exact in float64.
@@ -101,6 +113,7 @@ class RawTable:
         The 1-based line on which each data row starts; None with ``numbers``,
         which has no invalid cell to report.
     numbers : ndarray of float64, shape (m, n_columns), or None
+        Column-major (Fortran order) when pandas parsed the file.
     cells : list of tuple of str, or None
     header : bool
         Whether the first non-blank line was read as the header.
@@ -167,6 +180,9 @@ class Dataset:
     Attributes
     ----------
     X : ndarray of float64, shape (m, n)
+        C-contiguous from the exact path.  From the fast path it is
+        column-major (Fortran order), and a view of ``RawTable.numbers``
+        when the features are consecutive columns in file order.
     y : ndarray, shape (m,)
         float64 for regression; for classification int64 when every label is
         an integer, float64 when every label is another number, else an
@@ -270,7 +286,14 @@ def numeric_column(table: RawTable, j: int, rows: np.ndarray | None = None) -> t
 
 
 def numeric_columns(table: RawTable, columns: list[int], rows: np.ndarray | None) -> np.ndarray:
-    """Stack columns as float64 (m, len(columns)), raising for the first bad cell in file order."""
+    """Stack columns as float64 (m, len(columns)), raising for the first bad cell in file order.
+
+    A table that the fast path read gives a view or a copy of columns of
+    ``table.numbers`` (see :func:`_take_columns`), column-major when pandas
+    parsed the file.  The exact path gives a new row-major array.
+    """
+    if table.numbers is not None:
+        return _take_columns(table.numbers if rows is None else table.numbers[rows], columns)
     m = table.n_rows if rows is None else len(rows)
     X = np.empty((m, len(columns)), dtype=np.float64)
     first_bad: tuple[int, int] | None = None  # (row index, position in columns)
@@ -282,6 +305,23 @@ def numeric_columns(table: RawTable, columns: list[int], rows: np.ndarray | None
     if first_bad is not None:
         raise_bad_cell(table, columns[first_bad[1]], first_bad[0], rows)
     return X
+
+
+def _take_columns(numbers: np.ndarray, columns: list[int]) -> np.ndarray:
+    """Select columns of a float64 array without a per-column loop; the result is C- or F-contiguous.
+
+    From a column-major array, columns that form an ascending run such as
+    ``[0, 1, 2]`` come back as a column-major view without a copy, and any
+    other choice as a column-major copy.  A row-major array gives a
+    row-major copy.
+    """
+    if not numbers.flags.f_contiguous:
+        return numbers[:, columns]
+    first = columns[0]
+    if columns == list(range(first, first + len(columns))):
+        return numbers[:, first : first + len(columns)]
+    # Selecting rows of the transpose copies each column as one contiguous run.
+    return numbers.T[columns].T
 
 
 def raise_bad_cell(table: RawTable, j: int, row: int, rows: np.ndarray | None) -> None:
@@ -341,16 +381,9 @@ def read_csv(
     """
     path = os.fspath(path)
     _check_delimiter(delimiter)
-    data = _read_bytes(path)
-    has_bom = data.startswith(b"\xef\xbb\xbf")
-    if has_bom:
-        data = data[3:]
-    if not data:
-        raise CSVFormatError(f"{path}: the file is empty; it needs a header line and data rows", path)
-
-    table = _read_fast(path, data, header, delimiter, reread_path=header or not has_bom)
+    table = _read_fast(path, header, delimiter)
     if table is None:
-        table = _read_exact(path, _decode(path, data), header, delimiter)
+        table = _read_exact(path, _read_text(path), header, delimiter)
     table.drop_missing = drop_missing
     table.delimiter = delimiter
     logger.debug("read %s: %d rows, %d columns, fast path %s", path, table.n_rows, len(table.columns),
@@ -363,6 +396,16 @@ def _check_delimiter(delimiter: str) -> None:
         raise InvalidParameterError(
             f"delimiter must be one character other than a letter, digit, quote or newline, got {delimiter!r}"
         )
+
+
+def _read_text(path: str) -> str:
+    """Read a whole file as UTF-8 text without its byte order mark."""
+    data = _read_bytes(path)
+    if data.startswith(_BYTE_ORDER_MARK):
+        data = data[len(_BYTE_ORDER_MARK) :]
+    if not data:
+        raise CSVFormatError(f"{path}: the file is empty; it needs a header line and data rows", path)
+    return _decode(path, data)
 
 
 def _read_bytes(path: str) -> bytes:
@@ -404,38 +447,43 @@ def _split_first_line(data: bytes) -> tuple[bytes, int]:
     return data[:end], next_start
 
 
-def _read_fast(path: str, data: bytes, header: bool, delimiter: str, reread_path: bool) -> RawTable | None:
+def _read_fast(path: str, header: bool, delimiter: str) -> RawTable | None:
     """Parse an all-numeric file with a C parser; None when the exact path must decide.
 
-    With ``reread_path`` the parser reads the file itself, which is about twice
-    as fast with pandas as parsing ``data`` from memory.
+    The file is scanned block by block (see :func:`_scan_file`) and then
+    parsed again from its path, which is about twice as fast with pandas as
+    parsing bytes in memory.  A file without a header that starts with a
+    byte order mark is parsed from the bytes of the scan instead.  Only
+    regular files take the fast path, because a pipe cannot be read twice.
     """
-    allowed = _FAST_PATH_BYTES + delimiter.encode("utf-8")
-    if len(allowed) != len(_FAST_PATH_BYTES) + 1 or delimiter.encode("utf-8") in _FAST_PATH_BYTES:
+    delimiter_byte = delimiter.encode("utf-8")
+    if len(delimiter_byte) != 1 or delimiter_byte in _FAST_PATH_BYTES:
         return None
-    first_line, body_start = _split_first_line(data)
-    if not first_line.strip(b" \t"):
+    try:
+        # Checked before opening, because opening a pipe and closing it
+        # again can discard what its writer sent.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with open(path, "rb") as handle:
+            scan = _scan_file(handle, header, _FAST_PATH_BYTES + delimiter_byte)
+    except OSError as exc:
+        # The exact path opens the file again and reports the error.
+        logger.debug("fast CSV path declined: %s", exc)
         return None
-    if not header:
-        body_start = 0
-    # The header is a prefix of data, so the data rows hold only allowed bytes
-    # exactly when the bytes left over after deleting them all come from the header.
-    leftover = data.translate(None, allowed)
-    if leftover != (first_line.translate(None, allowed) if header else b""):
-        return None
-    if not _simple_layout(data, body_start, _end_of_content(data)):
+    if scan is None:
         return None
 
     columns: list[str] = []
     if header:
         try:
-            header_text = first_line.decode("utf-8")
+            header_text = scan.first_line.decode("utf-8")
         except UnicodeDecodeError:
             return None
         columns = [name.strip(_CELL_SPACE) for name in next(csv.reader([header_text], delimiter=delimiter))]
         if any(not name for name in columns) or len(set(columns)) != len(columns):
             return None
-    numbers = _parse_numeric(path if reread_path else data, skip_lines=1 if header else 0, delimiter=delimiter)
+    source = path if scan.content is None else scan.content
+    numbers = _parse_numeric(source, skip_lines=1 if header else 0, delimiter=delimiter)
     if numbers is None or numbers.shape[0] == 0 or not np.isfinite(numbers).all():
         return None
     # NOTE: when the parser reads the file again by path, a change to the file
@@ -447,25 +495,94 @@ def _read_fast(path: str, data: bytes, header: bool, delimiter: str, reread_path
     return RawTable(path, columns, None, numbers=numbers, header=header)
 
 
-def _end_of_content(data: bytes) -> int:
-    """Return the offset after the last byte that is not a space, tab or line ending."""
-    end = len(data)
-    while end > 0 and data[end - 1] in b" \t\r\n":
-        end -= 1
-    return end
+@dataclass
+class _ScannedFile:
+    """The first line of a file that the fast path scanned, and its content when kept.
 
-
-def _simple_layout(data: bytes, body_start: int, end: int) -> bool:
-    """Reject layouts the fast path would read differently from the exact path.
-
-    These are CR-only line endings and a space after an exponent marker,
-    which the pandas tokenizer accepts ("1e 5") but the strict rule does not.
+    Attributes
+    ----------
+    first_line : bytes
+        The first line without its line ending and byte order mark.
+    content : bytes or None
+        The whole file without its byte order mark, kept only for a file
+        without a header that starts with one; None otherwise.
     """
-    if data.find(b"\r", body_start) != -1 and data.count(b"\r", body_start) != data.count(b"\r\n", body_start):
-        return False
-    if data.find(b" ", body_start) == -1 and data.find(b"\t", body_start) == -1:
+
+    first_line: bytes
+    content: bytes | None
+
+
+def _scan_file(handle: io.BufferedReader, header: bool, allowed: bytes) -> _ScannedFile | None:
+    """Read a file block by block and check that its data rows suit the fast path.
+
+    Returns None for an empty first line, or when the data rows (every line
+    after the first, or every line without a header) contain a byte outside
+    ``allowed`` or a layout that :class:`_LayoutCheck` rejects.
+    """
+    blocks = [handle.read(_SCAN_BLOCK_BYTES)]
+    while blocks[-1] and b"\n" not in blocks[-1] and b"\r" not in blocks[-1]:
+        blocks.append(handle.read(_SCAN_BLOCK_BYTES))
+    prefix = b"".join(blocks)
+    has_bom = prefix.startswith(_BYTE_ORDER_MARK)
+    if has_bom:
+        prefix = prefix[len(_BYTE_ORDER_MARK) :]
+    first_line, body_start = _split_first_line(prefix)
+    if not first_line.strip(b" \t"):
+        return None
+
+    keep_content = has_bom and not header
+    kept: list[bytes] = []
+    check = _LayoutCheck(allowed)
+    # The rest of the prefix may be empty while the file goes on.
+    rest = prefix[body_start:] if header else prefix
+    for block in itertools.chain([rest], iter(functools.partial(handle.read, _SCAN_BLOCK_BYTES), b"")):
+        if not check.accepts(block):
+            return None
+        if keep_content:
+            kept.append(block)
+    if not check.line_endings_are_simple():
+        return None
+    return _ScannedFile(first_line, b"".join(kept) if keep_content else None)
+
+
+class _LayoutCheck:
+    """Check consecutive blocks of a file for what the fast path must leave to the exact path.
+
+    A data row may contain only the bytes in ``allowed``, because the pandas
+    tokenizer accepts cells such as ``"\\f1"`` that the strict rule rejects.
+    No exponent marker may be followed by a space or tab (see
+    ``_EXPONENT_SPACES``).  Every carriage return must start a CRLF line
+    ending, so files with CR-only or mixed line endings go to the exact
+    path.  A sequence that straddles two blocks is found as well.
+    """
+
+    def __init__(self, allowed: bytes):
+        self.allowed = allowed
+        # The last bytes of the previous block, as many as an exponent-space
+        # sequence has bytes before its space.
+        self.tail = b""
+        self.carriage_returns = 0
+        self.crlf_endings = 0
+
+    def accepts(self, block: bytes) -> bool:
+        """Count the carriage returns of the next block; return False for a disallowed byte or exponent space."""
+        if block.translate(None, self.allowed):
+            return False
+        if self.tail.endswith(b"\r") and block.startswith(b"\n"):
+            self.crlf_endings += 1
+        if b"\r" in block:
+            self.carriage_returns += block.count(b"\r")
+            self.crlf_endings += block.count(b"\r\n")
+        if b" " in block or b"\t" in block:
+            window = self.tail + block
+            if any(sequence in window for sequence in _EXPONENT_SPACES):
+                return False
+        self.tail = (self.tail + block[-2:])[-2:]
         return True
-    return _EXPONENT_SPACE.search(data, body_start, end) is None
+
+    def line_endings_are_simple(self) -> bool:
+        """Return True when every carriage return seen so far starts a CRLF line ending."""
+        return self.carriage_returns == self.crlf_endings
 
 
 def _parse_numeric(source: str | bytes, skip_lines: int, delimiter: str) -> np.ndarray | None:
@@ -494,7 +611,16 @@ def _parse_numeric(source: str | bytes, skip_lines: int, delimiter: str) -> np.n
                     skip_blank_lines=True,
                     **options,
                 )
-                return frame.to_numpy(dtype=np.float64, copy=False)
+                numbers = frame.to_numpy(dtype=np.float64, copy=False)
+                if not numbers.flags.writeable:
+                    # pandas 3 may return a read-only view of the frame's memory
+                    # (copy-on-write).  No other reference to the frame exists,
+                    # so the view is made writeable instead of copied.
+                    try:
+                        numbers.flags.writeable = True
+                    except ValueError:
+                        numbers = numbers.copy(order="K")
+                return numbers
             if isinstance(source, str):
                 with open(source, "rb") as handle:
                     source = handle.read().removeprefix(b"\xef\xbb\xbf")
@@ -595,6 +721,8 @@ def select(
     Returns
     -------
     Dataset
+        ``X`` and a numeric ``y`` may be views of ``raw.numbers``, so
+        writing into them changes ``raw``.  They never overlap each other.
 
     Raises
     ------
@@ -617,8 +745,7 @@ def select(
 
     resolved_task = _resolve_task(raw, target_index, rows, task)
     if resolved_task == "regression":
-        values = numeric_columns(raw, feature_indices + [target_index], rows)
-        X, y = np.ascontiguousarray(values[:, :-1]), values[:, -1].copy()
+        X, y = _regression_columns(raw, feature_indices, target_index, rows)
     else:
         X = numeric_columns(raw, feature_indices, rows)
         y = _class_labels(raw, target_index, rows)
@@ -631,6 +758,16 @@ def select(
         n_dropped=n_dropped,
         path=raw.path,
     )
+
+
+def _regression_columns(
+    raw: RawTable, feature_indices: list[int], target_index: int, rows: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Convert the features and a numeric target, raising for the first bad cell of either in file order."""
+    if raw.numbers is not None:
+        return numeric_columns(raw, feature_indices, rows), numeric_columns(raw, [target_index], rows)[:, 0]
+    values = numeric_columns(raw, feature_indices + [target_index], rows)
+    return np.ascontiguousarray(values[:, :-1]), values[:, -1].copy()
 
 
 def _feature_indices(raw: RawTable, target_index: int, features: list[str | int] | None) -> list[int]:
@@ -761,7 +898,8 @@ def load_training_data(
     Returns
     -------
     Dataset
-        ``X`` is float64 (m, n); ``y`` is (m,).
+        ``X`` is float64 (m, n), row-major or column-major (see
+        :class:`Dataset`); ``y`` is (m,).
 
     Raises
     ------
@@ -795,6 +933,7 @@ def load_features(
     Returns
     -------
     X : ndarray of float64, shape (m, len(feature_names))
+        Row-major or column-major, as ``Dataset.X`` of :func:`load_training_data`.
     target_column : ndarray of object (str), shape (m,), or None
         None when ``target`` is None or not in the file.  A numeric cell is
         written by :func:`format_number` ("3" for 3.0), so it equals
