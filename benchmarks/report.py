@@ -285,6 +285,31 @@ def csv_table(csv_result: dict) -> str:
     ) + "\n"
 
 
+def distributed_table(result: dict) -> str:
+    """Format the fixed cost per step, cost per row and break-even rows of each mode of distributed.py."""
+    if "error" in result:
+        return "The distributed part failed:\n\n```\n" + result["error"].rstrip() + "\n```\n"
+    rows = sorted({point["rows"] for point in result["results"]})
+    lines = [
+        f"Full-batch steps of a {'-'.join(map(str, result['layer_sizes']))} network on "
+        f"{', '.join(f'{n:,}' for n in rows)} rows in {result['chunks']} chunks; "
+        f"a + b m fitted to each mode's fastest step times.",
+        "",
+        "| mode | fixed cost per step a (ms) | b per million rows (ms) | break-even rows vs memory |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    break_even = result["summary"].get("break_even_rows", {})
+    for mode, line in result["summary"]["lines"].items():
+        if mode == "memory":
+            even_text = "-"
+        elif break_even.get(mode) is None:
+            even_text = "never"
+        else:
+            even_text = f"{break_even[mode]:,.0f}"
+        lines.append(f"| {mode} | {line['fixed_s'] * 1e3:.2f} | {line['per_row_s'] * 1e9:.1f} | {even_text} |")
+    return "\n".join(lines) + "\n"
+
+
 def machine_lines(machine: dict, command: str) -> str:
     blas = machine.get("numpy_blas", {})
     versions = ", ".join(f"{name} {version}" for name, version in machine["versions"].items())
@@ -310,6 +335,7 @@ def run_lines(results: dict) -> str:
     runs: dict[tuple, list[str]] = {}
     parts = [(name, record.get("run")) for name, record in results.get("workloads", {}).items()]
     parts += [("scaling", results.get("scaling_run")), ("csv", results.get("csv", {}).get("run"))]
+    parts += [("distributed", results.get("distributed", {}).get("run"))]
     for name, run in parts:
         if run:
             key = (run["started"], run["command"], run["mlpnet_source_digest"])
@@ -341,6 +367,8 @@ def markdown(results: dict) -> str:
         parts.append(workload_tables(results["workloads"]))
     if results.get("csv"):
         parts += ["### CSV loading (median of interleaved runs)", "", csv_table(results["csv"])]
+    if results.get("distributed"):
+        parts += ["### Dask: fixed cost per step and break-even rows", "", distributed_table(results["distributed"])]
     if results.get("scaling_plot"):
         parts += [f"Scaling plot: `{results['scaling_plot']}`", ""]
     for name, text in results.get("profiles", {}).items():

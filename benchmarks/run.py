@@ -13,9 +13,9 @@ both can select a slower kernel.  Unset them for the benchmark only:
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py
 
 Options: --quick (small workloads, one repeat, a minute or two on 2 cores),
---only NAME (a workload, "scaling" or "csv"; repeatable), --out FILE (the
-JSON results; the markdown tables go next to it with the suffix .md),
---plot FILE (the scaling plot, default next to --out).
+--only NAME (a workload, "scaling", "csv" or "distributed"; repeatable),
+--out FILE (the JSON results; the markdown tables go next to it with the
+suffix .md), --plot FILE (the scaling plot, default next to --out).
 """
 
 from __future__ import annotations
@@ -44,7 +44,16 @@ logger = logging.getLogger("benchmarks")
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "results", "latest.json")
 PARTICIPANTS = (*LIBRARIES, "numpy")
-EXTRA_PARTS = ("scaling", "csv")
+EXTRA_PARTS = ("scaling", "csv", "distributed")
+
+DISTRIBUTED_ROWS = (30_000, 100_000, 300_000, 1_000_000)
+"""Row counts of the distributed part.
+
+distributed.py alone goes up to 1e7 rows, which takes far longer.  Up to
+1e6 rows, ``run.py --only distributed`` took 105 s with 3 repeats on a
+2-core AMD EPYC machine.  With --quick the part uses distributed.py's own
+--quick sizes (1e4 to 1e5 rows, one repeat, about 20 s there) instead.
+"""
 
 PROFILE_SECONDS = 20.0
 """A profile covers as many epochs as mlpnet trains in about this many seconds (at least one)."""
@@ -151,11 +160,33 @@ def profile_missed(results: dict, quick: bool) -> dict[str, str]:
     return profiles
 
 
+def run_distributed(quick: bool, repeats: int, idle_timeout: float) -> dict:
+    """Time a full-batch step of mlpnet in memory and on Dask with distributed.py.
+
+    Returns its JSON document: step times per mode and row count, and the
+    line a + b m fitted to each mode (fixed cost per step, cost per row,
+    break-even rows against the in-memory fit).  A failure, for example
+    when dask or distributed is not installed, is returned as
+    ``{"error": message}`` so that it does not lose the other parts.
+    """
+    wait_for_idle(timeout_s=idle_timeout)
+    if quick:
+        arguments = ["--quick"]
+    else:
+        arguments = ["--rows", ",".join(str(rows) for rows in DISTRIBUTED_ROWS), "--repeats", str(repeats)]
+    try:
+        return run_script("distributed.py", arguments)
+    except RuntimeError as exc:
+        logger.error("the distributed part failed: %s", exc)
+        return {"error": str(exc)}
+
+
 def merge_results(path: str, new: dict) -> dict:
     """Return the results in ``path`` with the parts measured in ``new`` replaced or added.
 
-    Each workload record, the scaling series and the CSV result keep the
-    ``run`` (start time, command, mlpnet source digest) that measured them.
+    Each workload record, the scaling series, the CSV result and the
+    distributed result keep the ``run`` (start time, command, mlpnet source
+    digest) that measured them.
     The machine description is the newest one.
     """
     with open(path) as file:
@@ -168,7 +199,7 @@ def merge_results(path: str, new: dict) -> dict:
     for name in new["workloads"]:
         merged["profiles"].pop(name, None)
     merged["profiles"].update(new.get("profiles", {}))
-    for key in ("scaling", "scaling_run", "scaling_plot", "csv"):
+    for key in ("scaling", "scaling_run", "scaling_plot", "csv", "distributed"):
         if key in new:
             merged[key] = new[key]
     merged["workloads"] = {name: merged["workloads"][name] for name in WORKLOADS if name in merged["workloads"]}
@@ -186,7 +217,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         action="append",
         choices=[*WORKLOADS, *EXTRA_PARTS],
-        help="run only this part; repeat the option for several (default: every workload, scaling and csv)",
+        help="run only this part; repeat the option for several (default: every workload, scaling, csv and distributed)",
     )
 
     parser.add_argument("--repeats", type=int, help="runs of each library per workload (default: 3, or 1 with --quick)")
@@ -257,6 +288,9 @@ def main(argv: list[str] | None = None) -> None:
         wait_for_idle(timeout_s=args.idle_timeout)
         results["csv"] = run_script("csv_loading.py", ["--repeats", str(args.repeats)] + (["--quick"] if args.quick else []))
         results["csv"]["run"] = run_info
+    if "distributed" in parts:
+        results["distributed"] = run_distributed(args.quick, args.repeats, args.idle_timeout)
+        results["distributed"]["run"] = run_info
     elapsed = time.perf_counter() - started
     if args.update and os.path.exists(args.out):
         results = merge_results(args.out, results)
