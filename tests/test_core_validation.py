@@ -146,6 +146,33 @@ def test_non_finite_flat_Y_names_row(net, data):
         net.loss_and_gradients(X, y)
 
 
+def test_large_finite_X_accepted(net):
+    # Each entry is finite, but their sum overflows to infinity.
+    X = np.full((4, 3), 1e308)
+
+    prediction = net.predict(X)
+
+    assert prediction.shape == (4, 1)
+
+
+def test_first_bad_entry_named_in_large_X(net):
+    X = np.full((6, 3), 1e308)
+    X[5, 0] = np.nan
+    X[4, 2] = -np.inf
+
+    with pytest.raises(InvalidDataError, match=r"X contains -infinity at row 4, column 2"):
+        net.predict(X)
+
+
+def test_first_bad_entry_of_column_major_X(net, data):
+    X = np.asfortranarray(data[0])
+    X[3, 0] = np.nan
+    X[1, 2] = np.inf
+
+    with pytest.raises(InvalidDataError, match=r"X contains infinity at row 1, column 2"):
+        net.predict(X)
+
+
 def test_value_overflowing_float32_rejected():
     net = Network([3, 1], dtype="float32", seed=0)
     X = np.zeros((2, 3))
