@@ -894,3 +894,87 @@ def test_named_pipe_is_read_once(tmp_path):
     assert "error" not in result, result.get("error")
     np.testing.assert_array_equal(result["data"].X, [[1.0], [3.0]])
     np.testing.assert_array_equal(result["data"].y, [2.0, 4.0])
+
+
+# -- the fast path parses the file it scanned ------------------------------------
+
+
+def test_tilde_folder_not_read_as_home(tmp_path, monkeypatch):
+    (tmp_path / "~").mkdir()
+    (tmp_path / "~" / "data.csv").write_text("a,y\n1,2\n3,4\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "data.csv").write_text("a,y\n100,200\n300,400\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(home))
+
+    data = load_training_data("~/data.csv")
+
+    np.testing.assert_array_equal(data.X, [[1.0], [3.0]])
+    np.testing.assert_array_equal(data.y, [2.0, 4.0])
+
+
+def test_gz_name_of_plain_file_takes_fast_path(tmp_path):
+    path = tmp_path / "data.csv.gz"
+    path.write_text("a,y\n1.5,2\n3,4\n")
+
+    table = read_csv(path)
+
+    assert table.numbers is not None
+    np.testing.assert_array_equal(table.numbers, [[1.5, 2.0], [3.0, 4.0]])
+
+
+# -- messages that point at the fix ------------------------------------------------
+
+
+def test_text_target_under_regression_suggests_classifier(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("a,b,label\n1,2,cat\n3,4,dog\n")
+
+    with pytest.raises(CSVFormatError) as error:
+        load_training_data(path, task="regression")
+
+    assert "the target column 'label' contains text" in str(error.value)
+    assert "--task classification" in str(error.value)
+    assert error.value.line == 2
+
+
+def test_text_feature_suggests_leaving_it_out(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text("name,b,y\ncat,2,1\ndog,4,2\n")
+
+    with pytest.raises(CSVFormatError, match=r"column 'name' contains text, not numbers; leave it out"):
+        load_training_data(path)
+
+
+def test_single_column_suggests_delimiter(tmp_path):
+    path = tmp_path / "semicolons.csv"
+    path.write_text("a;b;y\n1;2;3\n4;5;6\n")
+
+    with pytest.raises(CSVFormatError, match=r"other than ',', pass that character .*--delimiter"):
+        load_training_data(path)
+
+
+def test_missing_relative_path_names_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(CSVFormatError, match=r"file not found; check the path, which is relative to"):
+        load_training_data("absent.csv")
+
+
+def test_directory_rejected_with_hint(tmp_path):
+    with pytest.raises(CSVFormatError, match=r"is a directory, not a CSV file; pass the path of a CSV file"):
+        load_training_data(tmp_path)
+
+
+def test_long_cell_shortened_in_message(tmp_path):
+    cell = "x" * 500
+    path = tmp_path / "long.csv"
+    path.write_text(f"a,y\n1,2\n{cell},3\n")
+
+    with pytest.raises(CSVFormatError) as error:
+        load_training_data(path)
+
+    assert f"invalid cell '{'x' * 57}...'" in str(error.value)
+    assert len(str(error.value)) < 400
+    assert error.value.cell == cell

@@ -60,6 +60,10 @@ _BYTE_ORDER_MARK = b"\xef\xbb\xbf"
 # copy of the whole file next to the parsed numbers.
 _SCAN_BLOCK_BYTES = 1 << 18
 
+# Error messages show at most this many characters of a cell; the
+# exception's ``cell`` attribute keeps the whole text.
+MAX_CELL_CHARS = 60
+
 # Integer-valued class labels are stored as int64 only below this magnitude,
 # where every integer is exact in float64.
 _MAX_EXACT_INTEGER = 2.0**53
@@ -285,7 +289,9 @@ def numeric_column(table: RawTable, j: int, rows: np.ndarray | None = None) -> t
     return values, None
 
 
-def numeric_columns(table: RawTable, columns: list[int], rows: np.ndarray | None) -> np.ndarray:
+def numeric_columns(
+    table: RawTable, columns: list[int], rows: np.ndarray | None, target: int | None = None
+) -> np.ndarray:
     """Stack columns as float64 (m, len(columns)), raising for the first bad cell in file order.
 
     A table that the fast path read gives a view or a copy of columns of
@@ -303,7 +309,7 @@ def numeric_columns(table: RawTable, columns: list[int], rows: np.ndarray | None
         if bad_row is not None and (first_bad is None or bad_row < first_bad[0]):
             first_bad = (bad_row, k)
     if first_bad is not None:
-        raise_bad_cell(table, columns[first_bad[1]], first_bad[0], rows)
+        raise_bad_cell(table, columns[first_bad[1]], first_bad[0], rows, target)
     return X
 
 
@@ -324,7 +330,15 @@ def _take_columns(numbers: np.ndarray, columns: list[int]) -> np.ndarray:
     return numbers.T[columns].T
 
 
-def raise_bad_cell(table: RawTable, j: int, row: int, rows: np.ndarray | None) -> None:
+def shorten_cell(cell: str) -> str:
+    """Return the cell text for an error message: at most MAX_CELL_CHARS characters, cut with "..." at the end."""
+    if len(cell) <= MAX_CELL_CHARS:
+        return cell
+    return cell[: MAX_CELL_CHARS - 3] + "..."
+
+
+def raise_bad_cell(table: RawTable, j: int, row: int, rows: np.ndarray | None, target: int | None = None) -> None:
+    """Raise a CSVFormatError for the invalid cell of column ``j``; ``target`` is the target column's index, if used."""
     file_row = row if rows is None else int(rows[row])
     cell = table.cells[j][file_row]
     line = int(table.line_numbers[file_row])
@@ -332,13 +346,18 @@ def raise_bad_cell(table: RawTable, j: int, row: int, rows: np.ndarray | None) -
     reason = describe_bad_cell(cell, table.delimiter)
     column_cells = table.cells[j] if rows is None else [table.cells[j][i] for i in rows]
     generic = reason.startswith("the cell is not a number")
-    if generic and not any(parse_number(c) is not None for c in column_cells):
+    if generic and j == target and not any(parse_number(c) is not None for c in column_cells):
+        reason = (
+            f"the target column {column!r} contains text, not numbers; to use its values as class "
+            f"labels, train a classifier (task='classification', --task classification on the command line)"
+        )
+    elif generic and not any(parse_number(c) is not None for c in column_cells):
         reason = (
             f"column {column!r} contains text, not numbers; leave it out of the features "
             f"(features=[...], --features on the command line) or remove it"
         )
     raise CSVFormatError(
-        f"{table.path}, line {line}, column {column!r}: invalid cell {cell!r}: {reason}",
+        f"{table.path}, line {line}, column {column!r}: invalid cell {shorten_cell(cell)!r}: {reason}",
         table.path,
         line=line,
         column=column,
@@ -410,12 +429,13 @@ def _read_text(path: str) -> str:
 
 def _read_bytes(path: str) -> bytes:
     if os.path.isdir(path):
-        raise CSVFormatError(f"{path}: is a folder, not a CSV file", path)
+        raise CSVFormatError(f"{path}: is a directory, not a CSV file; pass the path of a CSV file inside it", path)
     try:
         with open(path, "rb") as handle:
             return handle.read()
     except FileNotFoundError as exc:
-        raise CSVFormatError(f"{path}: file not found", path) from exc
+        where = "" if os.path.isabs(path) else f", which is relative to the current directory {os.getcwd()!r}"
+        raise CSVFormatError(f"{path}: file not found; check the path{where}", path) from exc
     except OSError as exc:
         raise CSVFormatError(f"{path}: cannot read the file: {exc.strerror}", path) from exc
 
@@ -482,7 +502,9 @@ def _read_fast(path: str, header: bool, delimiter: str) -> RawTable | None:
         columns = [name.strip(_CELL_SPACE) for name in next(csv.reader([header_text], delimiter=delimiter))]
         if any(not name for name in columns) or len(set(columns)) != len(columns):
             return None
-    source = path if scan.content is None else scan.content
+    # An absolute path, so pandas cannot read the name as "~" (the home
+    # directory) or as a URL and open a different file from the one scanned.
+    source = os.path.abspath(path) if scan.content is None else scan.content
     numbers = _parse_numeric(source, skip_lines=1 if header else 0, delimiter=delimiter)
     if numbers is None or numbers.shape[0] == 0 or not np.isfinite(numbers).all():
         return None
@@ -609,6 +631,9 @@ def _parse_numeric(source: str | bytes, skip_lines: int, delimiter: str) -> np.n
                     na_filter=False,
                     engine="c",
                     skip_blank_lines=True,
+                    # The scan has already rejected compressed bytes, so a
+                    # name ending in .gz must not switch on decompression.
+                    compression=None,
                     **options,
                 )
                 numbers = frame.to_numpy(dtype=np.float64, copy=False)
@@ -766,7 +791,7 @@ def _regression_columns(
     """Convert the features and a numeric target, raising for the first bad cell of either in file order."""
     if raw.numbers is not None:
         return numeric_columns(raw, feature_indices, rows), numeric_columns(raw, [target_index], rows)[:, 0]
-    values = numeric_columns(raw, feature_indices + [target_index], rows)
+    values = numeric_columns(raw, feature_indices + [target_index], rows, target=target_index)
     return np.ascontiguousarray(values[:, :-1]), values[:, -1].copy()
 
 
@@ -786,7 +811,9 @@ def _feature_indices(raw: RawTable, target_index: int, features: list[str | int]
                 raise InvalidParameterError(f"feature column {raw.columns[j]!r} is listed twice")
     if not indices:
         raise CSVFormatError(
-            f"{raw.path}: no feature columns: the file has only the target column {raw.columns[target_index]!r}"
+            f"{raw.path}: no feature columns: the file has only the target column {raw.columns[target_index]!r}; "
+            f"if its columns are separated by a character other than {raw.delimiter!r}, pass that character "
+            f"(delimiter=..., --delimiter on the command line)"
             if len(raw.columns) == 1
             else f"{raw.path}: no feature columns were chosen",
             raw.path,
@@ -834,8 +861,8 @@ def _resolve_task(raw: RawTable, j: int, rows: np.ndarray | None, task: Task) ->
     column = raw.columns[j]
     raise CSVFormatError(
         f"{raw.path}, line {line}, column {column!r}: the target mixes numbers and text "
-        f"(cell {cells[first_text]!r}); fix the cell, or set the task to classification "
-        f"(task='classification') to use every value as a class label",
+        f"(cell {shorten_cell(cells[first_text])!r}); fix the cell, or set the task to classification "
+        f"(task='classification', --task classification on the command line) to use every value as a class label",
         raw.path,
         line=line,
         column=column,
