@@ -32,6 +32,24 @@ def test_standardization_matches_sklearn():
     np.testing.assert_allclose(standardize(X, scaling), reference.transform(X), rtol=1e-12, atol=1e-14)
 
 
+def test_standardization_of_huge_columns():
+    # Column 0 is 1e200 times [1, 3, 2], whose squares overflow.  Column 1
+    # holds +-1.7e308 and 0, whose sum overflows.  By hand, both columns have
+    # population standard deviation c sqrt(2 / 3) for c = 1e200 and 1.7e308,
+    # and means 2e200 and 0, so they standardize to -+sqrt(1.5) and 0.
+    X = np.array([[1e200, 1.7e308], [3e200, -1.7e308], [2e200, 0.0]])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaling = fit_standardization(X)
+        standardized = standardize(X, scaling)
+
+    np.testing.assert_allclose(scaling.mean, [2e200, 0.0], rtol=1e-15, atol=1e293)
+    np.testing.assert_allclose(scaling.scale, [np.sqrt(2 / 3) * 1e200, 1.7e308 * np.sqrt(2 / 3)], rtol=1e-15)
+    expected = np.array([[-np.sqrt(1.5), np.sqrt(1.5)], [np.sqrt(1.5), -np.sqrt(1.5)], [0.0, 0.0]])
+    np.testing.assert_allclose(standardized, expected, rtol=1e-14, atol=1e-14)
+
+
 def test_unstandardize_inverts_standardize():
     X = np.array([[1.0, 10.0], [2.0, 30.0], [4.0, 20.0]])
     scaling = fit_standardization(X)

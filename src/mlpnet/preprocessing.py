@@ -73,10 +73,35 @@ def fit_standardization(X: np.ndarray) -> Standardization:
             f"standardization needs a 2-D array with at least one row, got shape {X.shape}"
         )
     constant = np.all(X == X[0], axis=0)
-    mean = np.where(constant, X[0], X.mean(axis=0))
-    std = X.std(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        column_mean = X.mean(axis=0)
+        std = X.std(axis=0)
+    overflowed = ~(np.isfinite(column_mean) & np.isfinite(std))
+    if overflowed.any():
+        column_mean[overflowed], std[overflowed] = scaled_mean_and_std(X[:, overflowed])
+    mean = np.where(constant, X[0], column_mean)
     scale = np.where(constant | (std == 0), 1.0, std)
     return Standardization(mean=mean, scale=scale)
+
+
+def scaled_mean_and_std(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Compute the column means and standard deviations of finite X whose sums or squares overflow.
+
+    Each column is divided by its largest absolute value c first, so every
+    entry lies in [-1, 1]; then mean = c mean(X / c) and std = c std(X / c),
+    both at most c and so finite.
+
+    Parameters
+    ----------
+    X : ndarray of shape (m, k), finite, no column all zeros
+
+    Returns
+    -------
+    mean, std : ndarray of shape (k,)
+    """
+    largest = np.max(np.abs(X), axis=0)
+    scaled = X / largest
+    return largest * scaled.mean(axis=0), largest * scaled.std(axis=0)
 
 
 def standardize(X: np.ndarray, standardization: Standardization) -> np.ndarray:
