@@ -978,3 +978,15 @@ def test_long_cell_shortened_in_message(tmp_path):
     assert f"invalid cell '{'x' * 57}...'" in str(error.value)
     assert len(str(error.value)) < 400
     assert error.value.cell == cell
+
+
+def test_nan_cell_explains_missing_values(tmp_path):
+    path = tmp_path / "nan.csv"
+    path.write_text("a,b,y\n1,2,3\nnan,4,5\n")
+
+    with pytest.raises(CSVFormatError) as error:
+        load_training_data(path, drop_missing=True)
+
+    assert "the cell is NaN, which is not read as a missing value" in str(error.value)
+    assert "leave the cell empty" in str(error.value)
+    assert error.value.line == 3

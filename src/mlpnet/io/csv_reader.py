@@ -247,7 +247,10 @@ def describe_bad_cell(cell: str, delimiter: str) -> str:
         )
     lowered = cell.lower().lstrip("+-")
     if lowered == "nan":
-        return "the cell is NaN; NaN is not allowed in the data, fix or remove the row"
+        return (
+            "the cell is NaN, which is not read as a missing value; fix it, or if it marks a missing value, "
+            "leave the cell empty and drop such rows (drop_missing=True, --drop-missing on the command line)"
+        )
     if lowered in ("inf", "infinity"):
         return "the cell is infinite; infinity is not allowed in the data, fix or remove the row"
     if _NUMBER.fullmatch(cell):
