@@ -30,6 +30,7 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from ..errors import DivergenceError, MlpnetError
+from ..signal_handlers import replaced_handler
 from .parser import build_parser
 
 EXIT_OK = 0
@@ -85,15 +86,8 @@ def sigterm_unwinds() -> Iterator[None]:
     expect.  Outside the main thread no handler can be installed, and
     nothing changes.
     """
-    try:
-        previous = signal.signal(signal.SIGTERM, raise_termination_request)
-    except ValueError:
+    with replaced_handler(signal.SIGTERM, raise_termination_request):
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def run_command(args) -> int:

@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import DivergenceError
 from ..io.atomic import check_writable
 from ..network import Network
-from ..preprocessing import fit_standardization
+from ..preprocessing import Standardization, fit_standardization
 from ..training.callbacks import EarlyStopping
 from ..training.checkpoint import Checkpoint, Checkpointer, load_checkpoint, stop_on_signals
 from .data import TaskSetup, load_data, set_up_task, split_rows
@@ -46,10 +46,20 @@ def build_model(args, data, setup: TaskSetup, train_rows: np.ndarray) -> Trained
         input_scaling = fit_standardization(data.X[train_rows])
         if setup.task == "regression":
             target_scaling = fit_standardization(setup.targets[train_rows].reshape(-1, 1))
+    return new_model(args, setup, data.feature_names, data.target_name, input_scaling, target_scaling)
 
-    layer_sizes = [data.X.shape[1], *args.hidden, setup.n_outputs]
+
+def new_model(
+    args,
+    setup: TaskSetup,
+    feature_names: list[str],
+    target_name: str,
+    input_scaling: Standardization | None,
+    target_scaling: Standardization | None,
+) -> TrainedModel:
+    """Create an untrained network with the command's layers and wrap it with the data description."""
     network = Network(
-        layer_sizes,
+        [len(feature_names), *args.hidden, setup.n_outputs],
         activation=args.activation,
         output_activation=setup.output_activation,
         seed=args.seed,
@@ -59,8 +69,8 @@ def build_model(args, data, setup: TaskSetup, train_rows: np.ndarray) -> Trained
         network=network,
         task=setup.task,
         loss=setup.loss,
-        feature_names=list(data.feature_names),
-        target_name=data.target_name,
+        feature_names=list(feature_names),
+        target_name=target_name,
         classes=setup.classes,
         input_scaling=input_scaling,
         target_scaling=target_scaling,

@@ -33,11 +33,11 @@ from ..cli.train import (
     data_source,
     finish_run,
     make_checkpointer,
+    new_model,
     read_resumed_checkpoint,
     run_options,
 )
 from ..errors import DivergenceError
-from ..network import Network
 from ..preprocessing import Standardization, class_probabilities, encode_labels, standardize, unstandardize
 from ..training.callbacks import EarlyStopping
 from ..training.checkpoint import Checkpointer, stop_on_signals
@@ -167,25 +167,7 @@ def build_dask_model(args, data: DistributedDataset, setup: TaskSetup, X_train, 
         input_scaling = fit_standardization(X_train)
         if setup.task == "regression":
             target_scaling = fit_standardization(y_train.reshape(-1, 1))
-    network = Network(
-        [len(data.feature_names), *args.hidden, setup.n_outputs],
-        activation=args.activation,
-        output_activation=setup.output_activation,
-        seed=args.seed,
-        dtype=args.dtype,
-    )
-    return TrainedModel(
-        network=network,
-        task=setup.task,
-        loss=setup.loss,
-        feature_names=list(data.feature_names),
-        target_name=data.target_name,
-        classes=setup.classes,
-        input_scaling=input_scaling,
-        target_scaling=target_scaling,
-        header=args.header,
-        delimiter=args.delimiter,
-    )
+    return new_model(args, setup, data.feature_names, data.target_name, input_scaling, target_scaling)
 
 
 def network_inputs(model: TrainedModel, X):

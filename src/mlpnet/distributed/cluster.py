@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import InvalidParameterError
+from ..signal_handlers import replaced_handler
 from ..validation import check_positive_float
 from .dependency import require_distributed
 from .errors import SchedulerConnectionError
@@ -77,15 +78,8 @@ def sigint_ignored() -> Iterator[None]:
     KeyboardInterrupt handler of its own.  Outside the main thread, where no
     handler can be set, nothing changes.
     """
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:
+    with replaced_handler(signal.SIGINT, signal.SIG_IGN):
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
