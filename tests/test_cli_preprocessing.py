@@ -34,7 +34,7 @@ def test_standardization_matches_sklearn():
 
 def test_standardization_of_huge_columns():
     # Column 0 is 1e200 times [1, 3, 2], whose squares overflow.  Column 1
-    # holds +-1.7e308 and 0, whose sum overflows.  By hand, both columns have
+    # contains +-1.7e308 and 0, whose sum overflows.  By hand, both columns have
     # population standard deviation c sqrt(2 / 3) for c = 1e200 and 1.7e308,
     # and means 2e200 and 0, so they standardize to -+sqrt(1.5) and 0.
     X = np.array([[1e200, 1.7e308], [3e200, -1.7e308], [2e200, 0.0]])

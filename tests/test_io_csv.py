@@ -629,7 +629,7 @@ NUMERIC_COLUMNS = ["a", "b", "label", "c", "y"]
 
 
 def write_numeric_table(tmp_path: pathlib.Path, n_rows: int = 60) -> tuple[str, np.ndarray]:
-    """Write a numeric table with a header; return its path and the values np.loadtxt reads from it.
+    """Write a numeric table with a header, and return its path and the values np.loadtxt reads from it.
 
     Column "label" contains the integer labels 0, 1 and 2.  The other
     columns contain floats of several magnitudes, written with repr.

@@ -88,8 +88,8 @@ def scaled_mean_and_std(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Compute the column means and standard deviations of finite X whose sums or squares overflow.
 
     Each column is divided by its largest absolute value c first, so every
-    entry lies in [-1, 1]; then mean = c mean(X / c) and std = c std(X / c),
-    both at most c and so finite.
+    entry lies in [-1, 1].  Then mean = c mean(X / c) and std = c std(X / c)
+    are both at most c in magnitude, and so finite.
 
     Parameters
     ----------

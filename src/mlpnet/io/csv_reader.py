@@ -56,11 +56,13 @@ _EXPONENT_SPACES = tuple(
     marker + sign + space for marker in (b"e", b"E") for sign in (b"", b"+", b"-") for space in (b" ", b"\t")
 )
 _BYTE_ORDER_MARK = b"\xef\xbb\xbf"
-# The fast path reads a file in blocks of this size, so it never holds a
-# copy of the whole file next to the parsed numbers.
+# The fast path scans a file in blocks of this size, so it keeps no copy of
+# the whole file next to the parsed numbers.  The one exception is a file
+# without a header that starts with a byte order mark, which pandas parses
+# from the scanned bytes.
 _SCAN_BLOCK_BYTES = 1 << 18
 
-# Error messages show at most this many characters of a cell; the
+# Error messages show at most this many characters of a cell.  The
 # exception's ``cell`` attribute keeps the whole text.
 MAX_CELL_CHARS = 60
 
@@ -272,14 +274,11 @@ def describe_bad_cell(cell: str, delimiter: str) -> str:
 
 
 def numeric_column(table: RawTable, j: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, int | None]:
-    """Convert column ``j`` to float64.
+    """Convert column ``j`` of a table read by the exact path to float64.
 
     Returns the values and the index (into ``rows``) of the first cell that
     is not a finite number, or None when every cell is valid.
     """
-    if table.numbers is not None:
-        values = table.numbers[:, j] if rows is None else table.numbers[rows, j]
-        return np.ascontiguousarray(values, dtype=np.float64), None
     cells = table.cells[j]
     if rows is not None:
         cells = [cells[i] for i in rows]
@@ -341,7 +340,10 @@ def shorten_cell(cell: str) -> str:
 
 
 def raise_bad_cell(table: RawTable, j: int, row: int, rows: np.ndarray | None, target: int | None = None) -> None:
-    """Raise a CSVFormatError for the invalid cell of column ``j``; ``target`` is the target column's index, if used."""
+    """Raise a CSVFormatError for the invalid cell of column ``j``, whose text the message explains.
+
+    ``target`` is the index of the target column, or None when no target is among the columns.
+    """
     file_row = row if rows is None else int(rows[row])
     cell = table.cells[j][file_row]
     line = int(table.line_numbers[file_row])
@@ -556,7 +558,7 @@ def _scan_file(handle: io.BufferedReader, header: bool, allowed: bytes) -> _Scan
         return None
 
     keep_content = has_bom and not header
-    kept: list[bytes] = []
+    content_blocks: list[bytes] = []
     check = _LayoutCheck(allowed)
     # The rest of the prefix may be empty while the file goes on.
     rest = prefix[body_start:] if header else prefix
@@ -564,10 +566,10 @@ def _scan_file(handle: io.BufferedReader, header: bool, allowed: bytes) -> _Scan
         if not check.accepts(block):
             return None
         if keep_content:
-            kept.append(block)
+            content_blocks.append(block)
     if not check.line_endings_are_simple():
         return None
-    return _ScannedFile(first_line, b"".join(kept) if keep_content else None)
+    return _ScannedFile(first_line, b"".join(content_blocks) if keep_content else None)
 
 
 class _LayoutCheck:
