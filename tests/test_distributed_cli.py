@@ -108,6 +108,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def test_divergence_counts_epochs_from_one(tmp_path, capsys):
+    _, pattern = write_table(tmp_path, "a,b,c,y", regression_rows())
+    out = tmp_path / "model.npz"
+    options = ["--no-standardize", "--hidden", "3", "--activation", "identity", "--optimizer", "gd",
+               "--learning-rate", "50", "--epochs", "100", "--verbose"]
+
+    code = main(["train", pattern, "--target", "y", "--out", str(out), "--dask", "local", "--dask-workers", "1",
+                 *options])
+
+    error = capsys.readouterr().err
+    progress = [line for line in error.splitlines() if line.startswith("epoch ")]
+    last_finite = int(progress[-1].split()[1].split("/")[0])
+    assert code == 1
+    assert f"training diverged in epoch {last_finite + 1}:" in error
+    assert "help: no model was written; use a smaller --learning-rate than 50 or drop --no-standardize" in error
+    assert not out.exists()
+
+
 def test_unreachable_scheduler_exits_2(tmp_path, capsys):
     _, pattern = write_table(tmp_path, "a,b,c,y", regression_rows())
     address = f"tcp://127.0.0.1:{free_port()}"

@@ -116,10 +116,10 @@ def data_source(args, data) -> dict[str, Any]:
 
 def fit_network(args, model: TrainedModel, setup: TaskSetup, data, train_rows, validation_rows,
                 checkpointer: Checkpointer):
-    """Run Network.fit with progress reporting, checkpoints and optional early stopping; return the History.
+    """Run Network.fit on the in-memory rows with progress reporting, checkpoints and optional early stopping.
 
-    SIGINT and SIGTERM stop training after the current epoch (see
-    :func:`~mlpnet.training.checkpoint.stop_on_signals`).
+    Returns the History.  SIGINT and SIGTERM stop training after the current
+    epoch (see :func:`~mlpnet.training.checkpoint.stop_on_signals`).
     """
     X_train = model.network_inputs(data.X[train_rows])
     Y_train = model.network_targets(setup.targets[train_rows])
@@ -129,7 +129,15 @@ def fit_network(args, model: TrainedModel, setup: TaskSetup, data, train_rows, v
             model.network_inputs(data.X[validation_rows]),
             model.network_targets(setup.targets[validation_rows]),
         )
+    return fit_with_progress(args, model, setup, X_train, Y_train, validation_data, checkpointer, args.batch_size)
 
+
+def fit_with_progress(args, model: TrainedModel, setup: TaskSetup, X_train, Y_train, validation_data,
+                      checkpointer: Checkpointer, batch_size: int | None):
+    """Run Network.fit on network inputs and targets (NumPy or Dask arrays) with the command's settings.
+
+    A DivergenceError is re-raised with the command line's message and hints.
+    """
     progress = EpochProgress(progress_mode(args.quiet, args.verbose, sys.stderr), args.epochs)
     callbacks: list[Any] = [progress]
     # Passed as early_stopping rather than as a callback, so that checkpoints keep its counters.
@@ -147,7 +155,7 @@ def fit_network(args, model: TrainedModel, setup: TaskSetup, data, train_rows, v
                 optimizer=args.optimizer,
                 learning_rate=args.learning_rate,
                 epochs=args.epochs,
-                batch_size=args.batch_size,
+                batch_size=batch_size,
                 l2=args.l2,
                 validation_data=validation_data,
                 early_stopping=early_stopping,
@@ -205,8 +213,8 @@ def run(args) -> int:
 def finish_run(args, model, setup, history, checkpointer, results, source, row_counts, target_name) -> int:
     """Record how the model was trained, save it (beside --out when interrupted), plot and report.
 
-    Shared by in-memory and Dask training; ``row_counts`` is (training row
-    indices, validation row indices, number of dropped rows).
+    In-memory and Dask training both end here.  ``row_counts`` is (training
+    row indices, validation row indices, number of dropped rows).
     """
     train_rows, validation_rows, n_dropped = row_counts
     model.training = {

@@ -26,21 +26,19 @@ from .. import metrics
 from ..cli.data import TaskSetup, requested_task, set_up_task, split_rows
 from ..cli.errors import CommandLineError
 from ..cli.model import TrainedModel
-from ..cli.progress import EpochProgress, progress_mode
 from ..cli.train import (
     check_outputs,
     check_same_options,
     data_source,
     finish_run,
+    fit_with_progress,
     make_checkpointer,
     new_model,
     read_resumed_checkpoint,
     run_options,
 )
-from ..errors import DivergenceError
 from ..preprocessing import Standardization, class_probabilities, encode_labels, standardize, unstandardize
-from ..training.callbacks import EarlyStopping
-from ..training.checkpoint import Checkpointer, stop_on_signals
+from ..training.checkpoint import Checkpointer
 from .chunk_steps import NetworkSpec, OutputPartials, unpack
 from .cli_options import LOCAL
 from .cluster import connect, local_cluster
@@ -187,43 +185,22 @@ def network_targets(model: TrainedModel, y):
 
 
 def fit_dask_network(args, model: TrainedModel, setup: TaskSetup, rows: dict[str, Any], checkpointer: Checkpointer):
-    """Run Network.fit on the Dask arrays with progress, checkpoints and optional early stopping."""
+    """Run Network.fit on the Dask arrays, full batch, as the in-memory command runs it."""
     X_train, y_train = rows["training"]
     validation_data = None
     if rows["validation"] is not None:
         X_val, y_val = rows["validation"]
         validation_data = (network_inputs(model, X_val), network_targets(model, y_val))
-
-    progress = EpochProgress(progress_mode(args.quiet, args.verbose, sys.stderr), args.epochs)
-    early_stopping: EarlyStopping | bool = False
-    if args.patience is not None:
-        monitor = "val_loss" if validation_data is not None else "loss"
-        early_stopping = EarlyStopping(monitor=monitor, patience=args.patience, restore_best_weights=True)
-    try:
-        with stop_on_signals(checkpointer):
-            return model.network.fit(
-                network_inputs(model, X_train),
-                network_targets(model, y_train),
-                loss=setup.loss,
-                optimizer=args.optimizer,
-                learning_rate=args.learning_rate,
-                epochs=args.epochs,
-                batch_size=None,
-                l2=args.l2,
-                validation_data=validation_data,
-                early_stopping=early_stopping,
-                callbacks=[progress],
-                checkpoint=checkpointer,
-                resume=args.resume,
-            )
-    except DivergenceError as exc:
-        hints = [f"use a smaller --learning-rate than {args.learning_rate:g}"]
-        if not args.standardize:
-            hints.append("drop --no-standardize")
-        exc.help = "no model was written; " + " or ".join(hints)
-        raise
-    finally:
-        progress.close()
+    return fit_with_progress(
+        args,
+        model,
+        setup,
+        network_inputs(model, X_train),
+        network_targets(model, y_train),
+        validation_data,
+        checkpointer,
+        batch_size=None,
+    )
 
 
 # -- final metrics ------------------------------------------------------------------------
