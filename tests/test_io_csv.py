@@ -990,3 +990,51 @@ def test_nan_cell_explains_missing_values(tmp_path):
     assert "the cell is NaN, which is not read as a missing value" in str(error.value)
     assert "leave the cell empty" in str(error.value)
     assert error.value.line == 3
+
+
+def test_missing_target_in_one_column_file_suggests_delimiter(tmp_path):
+    path = tmp_path / "semicolons.csv"
+    path.write_text("a;b;y\n1;2;3\n4;5;6\n")
+
+    with pytest.raises(CSVFormatError) as error:
+        load_training_data(path, target="y")
+
+    assert "target column 'y' not found; the file has the columns 'a;b;y'" in str(error.value)
+    assert "pass that character (delimiter=..., --delimiter on the command line)" in str(error.value)
+
+
+def test_missing_column_lists_at_most_twenty(tmp_path):
+    names = [f"c{j}" for j in range(300)]
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(names) + "\n" + ",".join("1" for _ in names) + "\n")
+
+    with pytest.raises(CSVFormatError) as error:
+        load_training_data(path, target="zz")
+
+    message = str(error.value)
+    assert "'c0', 'c1'" in message
+    assert "'c19' and 280 more" in message
+    assert "'c20'" not in message
+    assert "delimiter" not in message
+
+
+def test_long_column_name_shortened_in_message(tmp_path):
+    long_name = "n" * 5000
+    path = tmp_path / "long_header.csv"
+    path.write_text(f"{long_name},y\n1,2\n")
+
+    with pytest.raises(CSVFormatError) as error:
+        load_training_data(path, target="zz")
+
+    assert f"'{'n' * 57}...'" in str(error.value)
+    assert len(str(error.value)) < 400
+
+
+def test_gzip_file_rejected_with_hint(tmp_path):
+    import gzip
+
+    path = tmp_path / "data.csv.gz"
+    path.write_bytes(gzip.compress(b"a,y\n1,2\n3,4\n"))
+
+    with pytest.raises(CSVFormatError, match=r"the file is gzip-compressed, .*decompress it first \(gunzip -k data.csv.gz\)"):
+        load_training_data(path)

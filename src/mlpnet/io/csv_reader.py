@@ -56,6 +56,7 @@ _EXPONENT_SPACES = tuple(
     marker + sign + space for marker in (b"e", b"E") for sign in (b"", b"+", b"-") for space in (b" ", b"\t")
 )
 _BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+_GZIP_MAGIC = b"\x1f\x8b"
 # The fast path scans a file in blocks of this size, so it keeps no copy of
 # the whole file next to the parsed numbers.  The one exception is a file
 # without a header that starts with a byte order mark, which pandas parses
@@ -65,6 +66,9 @@ _SCAN_BLOCK_BYTES = 1 << 18
 # Error messages show at most this many characters of a cell.  The
 # exception's ``cell`` attribute keeps the whole text.
 MAX_CELL_CHARS = 60
+
+# Error messages list at most this many column names.
+MAX_LISTED_COLUMNS = 20
 
 # Integer-valued class labels are stored as int64 only below this magnitude,
 # where every integer is exact in float64.
@@ -164,10 +168,11 @@ class RawTable:
             position = int(name)
             if position < len(self.columns):
                 return position
-        available = ", ".join(repr(c) for c in self.columns)
         how = "" if self.header else " (without a header, columns are named by 0-based position)"
+        hint = delimiter_hint(self.delimiter) if len(self.columns) == 1 else ""
         raise CSVFormatError(
-            f"{self.path}: {role} column {spec!r} not found; the file has the columns {available}{how}",
+            f"{self.path}: {role} column {shorten_cell(str(spec))!r} not found; the file has the columns "
+            f"{describe_columns(self.columns)}{how}{hint}",
             self.path,
             column=str(spec),
         )
@@ -245,13 +250,13 @@ def describe_bad_cell(cell: str, delimiter: str) -> str:
     if cell == "":
         return (
             "the cell is empty; fill it in, or drop rows with empty cells "
-            "(drop_missing=True, --drop-missing on the command line)"
+            "(drop_missing=True, or --drop-missing of mlpnet train)"
         )
     lowered = cell.lower().lstrip("+-")
     if lowered == "nan":
         return (
             "the cell is NaN, which is not read as a missing value; fix it, or if it marks a missing value, "
-            "leave the cell empty and drop such rows (drop_missing=True, --drop-missing on the command line)"
+            "leave the cell empty and drop such rows (drop_missing=True, or --drop-missing of mlpnet train)"
         )
     if lowered in ("inf", "infinity"):
         return "the cell is infinite; infinity is not allowed in the data, fix or remove the row"
@@ -269,7 +274,7 @@ def describe_bad_cell(cell: str, delimiter: str) -> str:
         return "the cell contains non-ASCII characters; numbers must use the ASCII digits 0-9, '.', '+', '-', 'e'"
     return (
         "the cell is not a number; write a number, or if it marks a missing value, leave the cell "
-        "empty and drop such rows (drop_missing=True, --drop-missing on the command line)"
+        "empty and drop such rows (drop_missing=True, or --drop-missing of mlpnet train)"
     )
 
 
@@ -330,6 +335,22 @@ def _take_columns(numbers: np.ndarray, columns: list[int]) -> np.ndarray:
         return numbers[:, first : first + len(columns)]
     # Selecting rows of the transpose copies each column as one contiguous run.
     return numbers.T[columns].T
+
+
+def delimiter_hint(delimiter: str) -> str:
+    """Return the advice for a file read as one column, which usually means another delimiter."""
+    return (
+        f"; if its columns are separated by a character other than {delimiter!r}, pass that character "
+        f"(delimiter=..., --delimiter on the command line)"
+    )
+
+
+def describe_columns(columns: list[str]) -> str:
+    """List column names for an error message: at most MAX_LISTED_COLUMNS, each shortened like a cell."""
+    listed = ", ".join(repr(shorten_cell(name)) for name in columns[:MAX_LISTED_COLUMNS])
+    if len(columns) > MAX_LISTED_COLUMNS:
+        listed += f" and {len(columns) - MAX_LISTED_COLUMNS} more"
+    return listed
 
 
 def shorten_cell(cell: str) -> str:
@@ -446,6 +467,12 @@ def _read_bytes(path: str) -> bytes:
 
 
 def _decode(path: str, data: bytes) -> str:
+    if data.startswith(_GZIP_MAGIC):
+        raise CSVFormatError(
+            f"{path}: the file is gzip-compressed, and mlpnet reads plain CSV text only; decompress it first "
+            f"(gunzip -k {os.path.basename(path)})",
+            path,
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -816,9 +843,8 @@ def _feature_indices(raw: RawTable, target_index: int, features: list[str | int]
                 raise InvalidParameterError(f"feature column {raw.columns[j]!r} is listed twice")
     if not indices:
         raise CSVFormatError(
-            f"{raw.path}: no feature columns: the file has only the target column {raw.columns[target_index]!r}; "
-            f"if its columns are separated by a character other than {raw.delimiter!r}, pass that character "
-            f"(delimiter=..., --delimiter on the command line)"
+            f"{raw.path}: no feature columns: the file has only the target column "
+            f"{shorten_cell(raw.columns[target_index])!r}{delimiter_hint(raw.delimiter)}"
             if len(raw.columns) == 1
             else f"{raw.path}: no feature columns were chosen",
             raw.path,
@@ -883,7 +909,7 @@ def _class_labels(raw: RawTable, j: int, rows: np.ndarray | None) -> np.ndarray:
             line = int(raw.line_numbers[file_row])
             raise CSVFormatError(
                 f"{raw.path}, line {line}, column {raw.columns[j]!r}: the class label is empty; fill it in, "
-                f"or drop rows with empty cells (drop_missing=True, --drop-missing on the command line)",
+                f"or drop rows with empty cells (drop_missing=True, or --drop-missing of mlpnet train)",
                 raw.path,
                 line=line,
                 column=raw.columns[j],
