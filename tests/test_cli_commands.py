@@ -389,3 +389,24 @@ def test_plot_writes_png(tmp_path):
 def test_model_file_is_a_plain_npz(stackloss_model):
     with zipfile.ZipFile(stackloss_model) as archive:
         assert all(name.endswith(".npy") for name in archive.namelist())
+
+
+def test_huge_target_trains_and_saves(tmp_path):
+    # Targets near 1e200: the mean squared error on the original scale
+    # overflows, which must neither warn nor lose the trained model.
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] - 0.5 * X[:, 1]) * 1e200
+    lines = ["a,b,y"] + [f"{float(X[i, 0])!r},{float(X[i, 1])!r},{float(y[i])!r}" for i in range(40)]
+    (tmp_path / "huge.csv").write_text("\n".join(lines) + "\n")
+
+    result = run_cli("train", "huge.csv", "--epochs", "3", "--quiet", "--out", "model.npz", cwd=tmp_path)
+
+    assert_ok(result)
+    assert "Warning" not in result.stderr
+    metadata = load_model_file(str(tmp_path / "model.npz")).metadata
+    assert metadata["metrics"]["training"]["mse"] is None
+    assert 1e199 < metadata["metrics"]["training"]["rmse"] < 1e201
+    described = run_cli("describe", "model.npz", cwd=tmp_path)
+    assert_ok(described)
+    assert "non-finite" in described.stdout

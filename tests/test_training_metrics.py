@@ -47,6 +47,26 @@ def test_r2_of_constant_targets_matches_sklearn():
     assert metrics.r2_score(y_true, y_pred) == pytest.approx(sk.r2_score(y_true, y_pred), rel=1e-12)
 
 
+def test_regression_metrics_of_huge_targets():
+    # Targets near 1e200: the squares overflow.  RMSE and MAE scale with the
+    # data and R2 does not, so scikit-learn's values on the unscaled numbers,
+    # times 1e200 where they scale, are the reference.
+    y = np.array([1.0, 2.0, 4.0, 7.0])
+    y_hat = np.array([1.5, 1.0, 4.5, 6.0])
+    scale = 1e200
+
+    with np.errstate(all="raise"):
+        rmse = metrics.root_mean_squared_error(y * scale, y_hat * scale)
+        mae = metrics.mean_absolute_error(y * scale, y_hat * scale)
+        r2 = metrics.r2_score(y * scale, y_hat * scale)
+        mse = metrics.mean_squared_error(y * scale, y_hat * scale)
+
+    np.testing.assert_allclose(rmse, scale * np.sqrt(sk.mean_squared_error(y, y_hat)), rtol=1e-14)
+    np.testing.assert_allclose(mae, scale * sk.mean_absolute_error(y, y_hat), rtol=1e-14)
+    np.testing.assert_allclose(r2, sk.r2_score(y, y_hat), rtol=1e-14)
+    assert mse == np.inf
+
+
 def test_accuracy_matches_sklearn():
     y_true = rng.integers(0, 4, size=50)
     y_pred = np.where(rng.uniform(size=50) < 0.7, y_true, rng.integers(0, 4, size=50))

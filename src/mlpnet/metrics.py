@@ -89,21 +89,32 @@ def mean_squared_error(y_true: Any, y_pred: Any, sample_weight: Any = None) -> f
     """
     Y, Y_hat = check_pair(y_true, y_pred)
     weights = check_weights(sample_weight, Y.shape[0])
-    return float(average_rows((Y - Y_hat) ** 2, weights).mean())
+    # A residual beyond about 1.3e154 squares to infinity, and the mean squared error is then infinite.
+    with np.errstate(over="ignore"):
+        return float(average_rows((Y - Y_hat) ** 2, weights).mean())
 
 
 def root_mean_squared_error(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
     """Compute the square root of each output's mean squared error, averaged over outputs."""
     Y, Y_hat = check_pair(y_true, y_pred)
     weights = check_weights(sample_weight, Y.shape[0])
-    return float(np.sqrt(average_rows((Y - Y_hat) ** 2, weights)).mean())
+    with np.errstate(over="ignore", invalid="ignore"):
+        residuals = Y - Y_hat
+        rms = np.sqrt(average_rows(residuals**2, weights))
+        overflowed = ~np.isfinite(rms) & np.isfinite(residuals).all(axis=0)
+        if overflowed.any():
+            # sqrt(mean(r^2)) = c sqrt(mean((r / c)^2)) for c = max |r|, whose squares stay finite.
+            largest = np.max(np.abs(residuals[:, overflowed]), axis=0)
+            rms[overflowed] = largest * np.sqrt(average_rows((residuals[:, overflowed] / largest) ** 2, weights))
+    return float(rms.mean())
 
 
 def mean_absolute_error(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
     """Compute mean_j [ sum_i w_i |y_ij - yhat_ij| / sum_i w_i ]."""
     Y, Y_hat = check_pair(y_true, y_pred)
     weights = check_weights(sample_weight, Y.shape[0])
-    return float(average_rows(np.abs(Y - Y_hat), weights).mean())
+    with np.errstate(over="ignore"):
+        return float(average_rows(np.abs(Y - Y_hat), weights).mean())
 
 
 def r2_score(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
@@ -117,9 +128,16 @@ def r2_score(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
     weights = check_weights(sample_weight, Y.shape[0])
     w = np.ones(Y.shape[0]) if weights is None else weights
 
-    residual_sum = w @ (Y - Y_hat) ** 2
     mean = average_rows(Y, weights)
-    total_sum = w @ (Y - mean) ** 2
+    with np.errstate(over="ignore", invalid="ignore"):
+        residuals, deviations = Y - Y_hat, Y - mean
+        # Both sums are divided by the same c^2, c = the largest |residual| or
+        # |deviation| of the output, so that squares near 1e308 stay finite.
+        # The ratio of the sums does not change.
+        largest = np.maximum(np.abs(residuals).max(axis=0), np.abs(deviations).max(axis=0))
+        largest[(largest == 0) | ~np.isfinite(largest)] = 1.0
+        residual_sum = w @ (residuals / largest) ** 2
+        total_sum = w @ (deviations / largest) ** 2
 
     scores = np.ones(Y.shape[1])
     defined = total_sum != 0

@@ -16,6 +16,8 @@ and its inputs are used unscaled.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +47,21 @@ METADATA_KEYS = (
 
 INPUT_ARRAYS = ("input_mean", "input_scale")
 TARGET_ARRAYS = ("target_mean", "target_scale")
+
+
+def finite_or_none(value: Any) -> Any:
+    """Replace every NaN or infinite float in nested dicts and lists with None, which JSON can store.
+
+    A metric on the original target scale can overflow float64, such as the
+    mean squared error of targets near 1e200.
+    """
+    if isinstance(value, dict):
+        return {key: finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [finite_or_none(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 @dataclass
@@ -130,7 +147,7 @@ class TrainedModel:
             "classes": None if self.classes is None else list(self.classes),
             "csv": {"header": self.header, "delimiter": self.delimiter},
             "training": self.training,
-            "metrics": self.metrics,
+            "metrics": finite_or_none(self.metrics),
         }
 
     def arrays(self) -> dict[str, np.ndarray]:

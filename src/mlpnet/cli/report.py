@@ -54,7 +54,10 @@ def classification_metrics(true_indices: np.ndarray, probabilities: np.ndarray) 
     }
 
 
-def format_number(value: float) -> str:
+def format_number(value: float | None) -> str:
+    """Format a metric with 6 significant digits, or "non-finite" for None, which a model file stores in its place."""
+    if value is None:
+        return "non-finite"
     return f"{value:.6g}"
 
 
