@@ -128,8 +128,9 @@ def r2_score(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
     weights = check_weights(sample_weight, Y.shape[0])
     w = np.ones(Y.shape[0]) if weights is None else weights
 
-    mean = average_rows(Y, weights)
     with np.errstate(over="ignore", invalid="ignore"):
+        # NOTE: the mean itself overflows for targets near +-1.8e308, and R2 is then NaN.
+        mean = average_rows(Y, weights)
         residuals, deviations = Y - Y_hat, Y - mean
         # Both sums are divided by the same c^2, c = the largest |residual| or
         # |deviation| of the output, so that squares near 1e308 stay finite.
